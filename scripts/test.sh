@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test suite with node:test (through tsx). Unit tests of pure functions and
+# integration tests against real processes (kube-apiserver, etcd, HAProxy, PostgreSQL, Redis,
+# SeaweedFS) started on loopback by @tugboat/testenv. node:test prints `# pass N` / `# fail N`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TUGBOAT_CACHE="${TUGBOAT_CACHE:-$HOME/.cache/tugboat}"
+mapfile -t files < <(find packages operators bench examples -path '*/node_modules' -prune -o -path '*/test/*' -name '*.test.ts' -print 2>/dev/null | sort)
+if [ "$#" -gt 0 ]; then files=("$@"); fi
+echo "running ${#files[@]} test files" >&2
+start=$SECONDS
+# Two at a time: the machine has 2 cores and integration files each start their own servers.
+node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=600000 "${files[@]}"
+echo "tests took $((SECONDS - start))s" >&2
