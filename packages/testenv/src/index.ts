@@ -4,3 +4,7 @@ export * from './kubeconfig.js';
 export * from './pki.js';
 export * from './ports.js';
 export * from './process.js';
+export * from './postgres.js';
+export * from './redis.js';
+export * from './s3.js';
+export * from './registry.js';
