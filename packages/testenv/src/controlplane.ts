@@ -226,7 +226,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       const stages = ['node-initialize', 'node-heartbeat-with-lease', 'pod-ready', 'pod-complete', 'pod-delete']
         .map((s) => readFileSync(join(bins.kwokStages, `${s}.yaml`), 'utf8'))
         .join('\n---\n');
-      writeFileSync(kwokConfig, `apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n---\n${stages}`);
+      writeFileSync(kwokConfig, stages);
       track(
         startProcess({
           name: 'kwok',
