@@ -3,7 +3,7 @@
 // scheduled and become Ready. Every component listens on a free 127.0.0.1 port, so several
 // control planes can run side by side.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBinaries, versions, type Binaries } from './binaries.js';
@@ -361,7 +361,17 @@ export async function stopPersistent(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-  for (const pid of Object.values(st.pgids)) {
+  // Demo steps start operators and data-plane processes beside the cluster and record their
+  // process groups as <dir>/pids/<name>.pid, so `cluster down` stops them too.
+  const pidDir = join(dir, 'pids');
+  const extra = existsSync(pidDir)
+    ? readdirSync(pidDir)
+        .filter((f) => f.endsWith('.pid'))
+        .map((f) => Number(readFileSync(join(pidDir, f), 'utf8').trim()))
+        .filter((n) => Number.isInteger(n) && n > 1)
+    : [];
+  const all = [...extra, ...Object.values(st.pgids)];
+  for (const pid of all) {
     try {
       process.kill(-pid, 'SIGTERM');
     } catch {
@@ -369,7 +379,7 @@ export async function stopPersistent(dir: string): Promise<boolean> {
     }
   }
   await new Promise((r) => setTimeout(r, 1500));
-  for (const pid of Object.values(st.pgids)) {
+  for (const pid of all) {
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
