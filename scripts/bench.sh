@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 for b in bench/*.bench.ts; do
   [ -e "$b" ] || continue
   echo "== $b"
-  node --import tsx "$b"
+  node --expose-gc --import tsx "$b"
 done
