@@ -52,7 +52,7 @@ export interface VersionDefinition<
   rules?: CelRule[];
 }
 
-type AnyVersion = VersionDefinition<string, z.ZodType, z.ZodType>;
+export type AnyVersion = VersionDefinition<string, z.ZodType, z.ZodType>;
 
 export interface CustomKindDefinition<Vs extends readonly AnyVersion[]> {
   group: string;
@@ -121,6 +121,9 @@ export interface CrdOptions {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
+
+/** The object type of version `N` of a kind declared with versions `Vs`. */
+export type ObjectAtVersion<Vs extends readonly AnyVersion[], N extends string> = ObjectOfVersion<Extract<Vs[number], { name: N }>>;
 
 /** The object type of a custom kind, its spec, its status. */
 export type SpecOf<K> = ObjectOf<K> extends CustomObject<infer S, unknown> ? S : never;
