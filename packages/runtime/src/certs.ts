@@ -160,7 +160,8 @@ export interface CertRotator {
 
 function dueAt(pem: string, fraction: number): number {
   const { notBefore, notAfter } = certificateInfo(pem);
-  const life = notAfter.getTime() - notBefore.getTime();
+  // Lifetime from issuance: the backdating is clock-skew slack, not time the certificate was used.
+  const life = Math.max(0, notAfter.getTime() - notBefore.getTime() - BACKDATE);
   return notAfter.getTime() - life * fraction;
 }
 
