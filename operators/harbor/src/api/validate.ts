@@ -1,0 +1,135 @@
+// What the admission webhook checks, as pure functions of the submitted (and, on update, the
+// stored) spec. The CRD's schema and CEL rules catch most mistakes at the apiserver already; the
+// webhook adds what needs code: the supported-version table, version ordering, and messages that
+// name the field and say what to do instead. Every message is written for `kubectl apply` output.
+import type { z } from 'zod';
+import { ObjectStoreSpec } from './object-store.js';
+import { PostgresServerSpec } from './postgres-server.js';
+import { RegistrySpec } from './registry.js';
+import { compareVersions, defaultHarborVersion, isSupported, lineOf, parseHarborVersion, supportedLines } from './versions.js';
+
+export interface FieldError {
+  /** Path of the offending field, e.g. `spec.expose.ingress.host`. */
+  path: string;
+  message: string;
+}
+
+export type Validation =
+  | { allowed: true; warnings: string[] }
+  | { allowed: false; errors: FieldError[]; warnings: string[] };
+
+function formatPath(base: string, path: readonly PropertyKey[]): string {
+  let out = base;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
+  return out;
+}
+
+function schemaErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+  return issues.map((i) => ({ path: formatPath('spec', i.path), message: i.message }));
+}
+
+function result(errors: FieldError[], warnings: string[]): Validation {
+  return errors.length === 0 ? { allowed: true, warnings } : { allowed: false, errors, warnings };
+}
+
+/** One line per error, `path: message`, as the webhook's denial reason. */
+export function formatErrors(errors: FieldError[]): string {
+  return errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+}
+
+function supportedList(): string {
+  return supportedLines.map((l) => `${l}.x`).join(', ');
+}
+
+/** Validates a Registry spec on create (`old` absent) or update. Specs are as submitted (defaults not yet applied). */
+export function validateRegistry(spec: unknown, old?: unknown): Validation {
+  const parsed = RegistrySpec.safeParse(spec);
+  if (!parsed.success) return result(schemaErrors(parsed.error.issues), []);
+  const next = parsed.data;
+  const errors: FieldError[] = [];
+  const warnings: string[] = [];
+
+  const v = parseHarborVersion(next.version);
+  if (v && !isSupported(v)) {
+    errors.push({
+      path: 'spec.version',
+      message: `Harbor ${next.version} is not supported by this operator; supported release lines are ${supportedList()}. Set spec.version to one of them, e.g. ${defaultHarborVersion}`,
+    });
+  }
+
+  const tls = next.expose.ingress.tls;
+  if (next.externalURL?.startsWith('https://') && !tls) {
+    warnings.push('spec.externalURL is https:// but spec.expose.ingress.tls is not set: TLS must then be terminated in front of the Ingress');
+  }
+
+  if (old !== undefined) {
+    const prevParsed = RegistrySpec.safeParse(old);
+    // A stored object that no longer parses (an older schema) cannot be compared field by field;
+    // the new one is still valid on its own, which is what matters for admitting it.
+    if (prevParsed.success) {
+      const prev = prevParsed.data;
+      const pv = parseHarborVersion(prev.version);
+      if (v && pv) {
+        const order = compareVersions(v, pv);
+        if (order < 0) {
+          errors.push({
+            path: 'spec.version',
+            message: `cannot downgrade Harbor from ${prev.version} to ${next.version}: its database schema was already migrated forward. Keep spec.version at ${prev.version} or choose a later release`,
+          });
+        } else if (order > 0 && v.major === pv.major && v.minor - pv.minor > 1) {
+          warnings.push(`upgrading Harbor across several release lines (${lineOf(pv)} to ${lineOf(v)}): the migration runs every step at once; take a database backup first`);
+        }
+      }
+      if (!sameJson(prev.storage, next.storage)) {
+        errors.push({
+          path: 'spec.storage',
+          message: `storage is immutable (was ${JSON.stringify(prev.storage)}): images live in that bucket. Restore the previous value; to move storage, copy the bucket and create a new Registry`,
+        });
+      }
+      if (prev.database.serverRef.name !== next.database.serverRef.name) {
+        errors.push({
+          path: 'spec.database.serverRef.name',
+          message: `the database server is immutable (was ${prev.database.serverRef.name}): Harbor's data lives there. Restore it; to move, migrate the database and create a new Registry`,
+        });
+      }
+      if (!sameJson(prev.encryptionKeySecretRef, next.encryptionKeySecretRef)) {
+        errors.push({
+          path: 'spec.encryptionKeySecretRef',
+          message: `the encryption key reference is immutable (was ${prev.encryptionKeySecretRef ? JSON.stringify(prev.encryptionKeySecretRef) : 'unset, so a generated key'}): Harbor encrypted stored credentials with that key. Restore the previous value`,
+        });
+      }
+    }
+  }
+  return result(errors, warnings);
+}
+
+export function validatePostgresServer(spec: unknown): Validation {
+  const parsed = PostgresServerSpec.safeParse(spec);
+  return parsed.success ? result([], []) : result(schemaErrors(parsed.error.issues), []);
+}
+
+export function validateObjectStore(spec: unknown): Validation {
+  const parsed = ObjectStoreSpec.safeParse(spec);
+  const warnings: string[] = [];
+  if (parsed.success && parsed.data.skipTLSVerify) {
+    warnings.push('spec.skipTLSVerify is true: the store\'s certificate is not checked; use it for testing only');
+  }
+  return parsed.success ? result([], warnings) : result(schemaErrors(parsed.error.issues), []);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .filter(([, x]) => x !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, x]) => [k, canonical(x)]),
+    );
+  }
+  return v;
+}
