@@ -27,7 +27,10 @@ export interface RegistryOptions {
    * secrets out of the ConfigMap.
    */
   env?: Record<string, string>;
-  /** Files the config refers to (e.g. an htpasswd file), written beside it; the config may use `{{dir}}` to name that directory. */
+  /**
+   * Files the config refers to (e.g. an htpasswd file), written beside it. The config and the
+   * env values may say `{{dir}}` for that directory.
+   */
   files?: Record<string, string>;
 }
 
@@ -72,7 +75,7 @@ export async function startRegistry(configYaml: string, opts: RegistryOptions = 
         // The listen addresses are overridden so any rendered config (which says :5000, as in
         // a pod) can run side by side with others on one machine.
         env: {
-          ...opts.env,
+          ...Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, v.replaceAll('{{dir}}', root)])),
           REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
           REGISTRY_HTTP_DEBUG_ADDR: `127.0.0.1:${debugPort}`,
           OTEL_TRACES_EXPORTER: 'none',
