@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createClient } from 'redis';
-import type { Container, Deployment, Secret } from '@tugboat/runtime/kinds';
+import type { ConfigMap, Container, Deployment, Secret } from '@tugboat/runtime/kinds';
 import { startRedis, startRegistry, startS3, type RedisServer, type RegistryServer, type S3Server } from '@tugboat/testenv';
 import { ensureTenantBucket, s3Client } from '../src/provision/s3.js';
 import { registryConfig } from '../src/render/registry-config.js';
@@ -75,8 +75,8 @@ describe('rendered registry config on the real registry, S3 and Redis', { timeou
     const deployment = rendered.objects.find((o): o is Deployment => o.kind === 'Deployment' && o.metadata.name === 'acme-registry');
     const registryContainer = deployment?.spec?.template.spec.containers.find((c) => c.name === 'registry');
     assert.ok(registryContainer, 'the registry Deployment has a registry container');
-    const configMap = rendered.objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'acme-registry') as { data: Record<string, string> };
-    const config = configMap.data['config.yml'];
+    const configMap = rendered.objects.find((o): o is ConfigMap => o.kind === 'ConfigMap' && o.metadata.name === 'acme-registry');
+    const config = configMap?.data?.['config.yml'];
     assert.ok(config);
     assert.equal(config, registryConfig(input));
 
