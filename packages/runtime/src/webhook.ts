@@ -372,10 +372,14 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
       rotator?.stop();
       const s = server;
       if (!s) return;
+      // In-flight reviews get a short grace period; the apiserver's keep-alive connections
+      // would otherwise hold close() open until they time out on their own.
+      const grace = setTimeout(() => s.closeAllConnections(), 5_000);
       await new Promise<void>((resolve) => {
         s.close(() => resolve());
         s.closeIdleConnections();
       });
+      clearTimeout(grace);
     },
     get port() {
       return port;
