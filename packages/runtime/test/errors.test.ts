@@ -17,9 +17,11 @@ describe('apiErrorFrom', () => {
     const exists = apiErrorFrom(409, status(409, 'AlreadyExists', 'configmaps "a" already exists'));
     const conflict = apiErrorFrom(409, status(409, 'Conflict', 'the object has been modified'));
     assert.equal(exists.reason, 'AlreadyExists');
-    assert.ok(isAlreadyExists(exists) && !isConflict(exists));
+    assert.equal(isAlreadyExists(exists), true);
+    assert.equal(isConflict(exists), false);
     assert.equal(conflict.reason, 'Conflict');
-    assert.ok(isConflict(conflict) && !isAlreadyExists(conflict));
+    assert.equal(isConflict(conflict), true);
+    assert.equal(isAlreadyExists(conflict), false);
     assert.equal(exists.message, 'configmaps "a" already exists');
     assert.equal(exists.code, 409);
   });
