@@ -18,3 +18,4 @@ export * from './admission.js';
 export * from './conversion.js';
 export * from './certs.js';
 export * from './webhook.js';
+export * from './certstore.js';

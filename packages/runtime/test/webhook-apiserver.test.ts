@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
 import { allowed, denied } from '../src/admission.js';
 import { createClient, type Client } from '../src/client.js';
-import { ConfigMap, CustomResourceDefinition, MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from '../src/kinds.js';
+import { secretCertStore } from '../src/certstore.js';
+import { ConfigMap, CustomResourceDefinition, MutatingWebhookConfiguration, Secret, ValidatingWebhookConfiguration } from '../src/kinds.js';
 import { createRegistry } from '../src/metrics.js';
 import { createWebhookServer, type WebhookServer } from '../src/webhook.js';
 import { widgetConversion } from './fixtures/widget-conversion.js';
@@ -189,6 +190,26 @@ describe('webhooks called by a real apiserver', () => {
     assert.match(text, /controller_runtime_webhook_requests_total\{webhook="\/validate-example-tugboat-dev-v1beta1-widgets",code="200"\} [1-9]/);
     assert.match(text, /controller_runtime_webhook_latency_seconds_bucket\{webhook="\/mutate-example-tugboat-dev-v1beta1-widgets",le="\+Inf"\} [1-9]/);
     assert.match(text, /controller_runtime_webhook_requests_in_flight\{webhook="\/convert\/widgets\.example\.tugboat\.dev"\} 0/);
+  });
+
+  it('restarts under the CA the cluster already trusts when the CA is kept in a Secret', async () => {
+    const store = secretCertStore(client, { namespace: 'default', name: 'widget-webhook-certs' });
+    const first = createWebhookServer({ host: '127.0.0.1', port: 0, certificates: { ipAddresses: ['127.0.0.1'], store }, registry });
+    await first.start();
+    const bundle = first.caBundle();
+    const serial = await servedSerial(first.port, bundle);
+    await first.stop();
+    const secret = await client.get(Secret, { namespace: 'default', name: 'widget-webhook-certs' });
+    assert.equal(secret.type, 'kubernetes.io/tls');
+
+    const second = createWebhookServer({ host: '127.0.0.1', port: 0, certificates: { ipAddresses: ['127.0.0.1'], store }, registry });
+    await second.start();
+    try {
+      assert.equal(second.caBundle(), bundle, 'same CA bundle after a restart');
+      assert.equal(await servedSerial(second.port, bundle), serial, 'the stored certificate is served again');
+    } finally {
+      await second.stop();
+    }
   });
 
   it('does not intercept kinds it was not registered for', async () => {
