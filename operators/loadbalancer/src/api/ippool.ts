@@ -50,6 +50,7 @@ export const ipPoolStatusSchema = z
     observedGeneration: z.int().min(0).optional(),
     capacity: z.int().min(0).optional().describe('Addresses the pool can hand out (after exclusions).'),
     allocated: z.int().min(0).optional().describe('Addresses currently allocated.'),
+    free: z.int().min(0).optional().describe('Addresses still free (capacity minus allocated).'),
     allocations: z
       .array(allocationSchema)
       .max(65536)

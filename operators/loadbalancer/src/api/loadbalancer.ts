@@ -303,6 +303,7 @@ export const loadBalancerStatusSchema = z
     ready: z.string().max(16).optional().describe('Ready replicas over desired, e.g. 2/2.'),
     configHash: z.string().max(64).optional().describe('Hash of the rendered HAProxy configuration the pods should run.'),
     appliedConfigHash: z.string().max(64).optional().describe('Hash every replica has applied; equal to configHash once the rollout is complete.'),
+    classGeneration: z.int().min(0).optional().describe('Generation of the LoadBalancerClass the pods are rendered from (lags the class while a fleet rollout holds this load balancer back).'),
     conditions: conditionsSchema.optional(),
   })
   .describe('The observed state of the load balancer.');

@@ -89,6 +89,17 @@ export const loadBalancerClassStatusSchema = z
     loadBalancers: z.int().min(0).optional().describe('Load balancers using this class.'),
     updated: z.int().min(0).optional().describe('Load balancers running the current class generation.'),
     failed: z.int().min(0).optional().describe('Load balancers that failed to become ready after an update of this generation.'),
+    rollout: z
+      .object({
+        generation: z.int().min(0).describe('The class generation being rolled out.'),
+        batch: z.array(z.string().max(317)).max(1000).describe('Load balancers (namespace/name) admitted to the new generation in the running batch.'),
+        batchStartedAt: z.string().max(64).optional().describe('When the running batch started (RFC 3339).'),
+        lastBatchFinishedAt: z.string().max(64).optional().describe('When the previous batch finished; the next starts batchPause later.'),
+        failedLoadBalancers: z.array(z.string().max(317)).max(1000).describe('Load balancers that did not become ready within progressDeadline.'),
+        halted: z.boolean().describe('The rollout stopped because too many updated load balancers failed; edit the class to start a new one.'),
+      })
+      .optional()
+      .describe('State of the fleet rollout, kept by the operator.'),
     conditions: conditionsSchema.optional(),
   })
   .describe('Rollout progress of the class.');
