@@ -38,7 +38,7 @@ function collectLines(stream: NodeJS.ReadableStream | null, onLine: (line: strin
 
 /** `haproxy -c -f <dir>/haproxy.cfg`: parses the whole configuration, opens nothing. */
 export async function checkConfig(dir: string, binary = 'haproxy'): Promise<CheckResult> {
-  const child = spawn(binary, ['-c', '-q', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, ['-c', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   collectLines(child.stdout, (l) => out.push(l));
   collectLines(child.stderr, (l) => out.push(l));
@@ -76,7 +76,13 @@ async function masterTable(socket: string, timeoutMs: number): Promise<ProcessTa
 
 /** Starts the master and waits until a worker serves the configuration in `cfgPath`. */
 export async function startHaproxy(cfgPath: string, opts: HaproxyOptions, timeoutMs = 15_000): Promise<HaproxyProcess> {
-  const output = opts.onOutput ?? (() => {});
+  // The last lines HAProxy printed explain a failed start (an ALERT); keep them for the error.
+  const recent: string[] = [];
+  const output = (line: string) => {
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    opts.onOutput?.(line);
+  };
   const child: ChildProcess = spawn(opts.binary ?? 'haproxy', ['-W', '-S', `${opts.masterSocket},mode,600`, '-f', cfgPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -86,7 +92,8 @@ export async function startHaproxy(cfgPath: string, opts: HaproxyOptions, timeou
   const pid = child.pid;
   if (pid === undefined) throw new Error('haproxy did not start');
   const failed = exited.then((code) => {
-    throw new Error(`haproxy exited with ${code} while starting`);
+    const alerts = recent.filter((l) => l.includes('[ALERT]'));
+    throw new Error(`haproxy exited with ${code} while starting${alerts.length > 0 ? `: ${alerts.join('; ')}` : ''}`);
   });
   failed.catch(() => {});
   await Promise.race([

@@ -73,9 +73,10 @@ export function parseConfig(text: string): ParsedConfig {
   return out;
 }
 
-// srv_admin_state bits (HAProxy include/haproxy/server-t.h): forced, inherited, configured and
-// resolution-caused maintenance. Draining is not maintenance.
-const maintenanceBits = 0x01 | 0x02 | 0x04 | 0x20;
+// srv_admin_state bits (HAProxy include/haproxy/server-t.h, SRV_ADMF_MAINT): forced, inherited
+// and resolution-caused maintenance. Not 0x04 (CMAINT): it only records that the config said
+// `disabled` and stays set after `set server ... state ready`. Draining is not maintenance.
+const maintenanceBits = 0x01 | 0x02 | 0x20;
 
 /**
  * Parses `show servers state [<backend>]` (format version 1): a version line, a `#` header

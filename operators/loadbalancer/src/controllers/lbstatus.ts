@@ -8,9 +8,19 @@
 //   Degraded     serving, but something needs attention: a configuration refused by HAProxy,
 //                a Service that cannot be resolved, fewer replicas than asked for.
 import type { Deployment } from '@tugboat/runtime';
+import { setConditions, type ConditionInput } from '@tugboat/runtime/conditions';
 import type { Condition } from '../api/condition.js';
 import type { LoadBalancerStatus } from '../api/loadbalancer.js';
-import { mergeConditions, type ConditionInput } from './conditions.js';
+
+/** Conditions with apimachinery's semantics (lastTransitionTime moves only on a flip), all fields set. */
+export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly ConditionInput[], generation: number, now: string): Condition[] {
+  const merged = setConditions(previous, next.map((c) => ({ ...c, observedGeneration: generation })), new Date(now));
+  const order = new Map(next.map((c, i) => [c.type, i]));
+  return merged
+    .filter((c) => order.has(c.type))
+    .sort((a, b) => (order.get(a.type) ?? 0) - (order.get(b.type) ?? 0))
+    .map((c) => ({ type: c.type, status: c.status, observedGeneration: generation, lastTransitionTime: c.lastTransitionTime ?? now, reason: c.reason ?? c.type, message: c.message ?? '' }));
+}
 
 export interface PodReport {
   name: string;

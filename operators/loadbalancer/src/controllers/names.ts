@@ -2,22 +2,13 @@
 // name may be 253 characters, but label values stop at 63 and pod names are built by appending
 // to the Deployment's name, so both are shortened with a hash of the full name when too long:
 // still unique, still recognisable.
-import { createHash } from 'node:crypto';
+import { truncateName } from '@tugboat/runtime/names';
 
-function shorten(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
-  return `${text.slice(0, max - hash.length - 1).replace(/[-.]+$/, '')}-${hash}`;
-}
-
-/** `<lb>-<suffix>`, at most 63 characters. */
-export function childName(lbName: string, suffix: string): string {
-  return shorten(`${lbName}-${suffix}`, 63);
-}
+export { childName } from '@tugboat/runtime/names';
 
 /** The load balancer's name as a label value (at most 63 characters). */
 export function lbLabelValue(lbName: string): string {
-  return shorten(lbName, 63);
+  return truncateName(lbName, 63);
 }
 
 /** Label on every object made for a load balancer; its value is lbLabelValue(name). */
