@@ -51,14 +51,15 @@ describe('self-managed CA', () => {
 
 describe('certificate rotation', () => {
   it('swaps the serving certificate without a restart, under the same CA bundle', async () => {
-    let server: Awaited<ReturnType<typeof serve>>['server'] | undefined;
+    // The rotator exists before the server it feeds, as in the webhook server.
+    const holder: { server?: Awaited<ReturnType<typeof serve>>['server'] } = {};
     const rotator = createCertRotator({
       ipAddresses: ['127.0.0.1'],
-      onServing: (m) => server?.setSecureContext({ cert: m.serving.cert, key: m.serving.key }),
+      onServing: (m) => holder.server?.setSecureContext({ cert: m.serving.cert, key: m.serving.key }),
     });
     const first = await rotator.start();
     const s = await serve(first.serving);
-    server = s.server;
+    holder.server = s.server;
     try {
       const before = await handshake(s.port, first.caBundle);
       await rotator.rotate();
