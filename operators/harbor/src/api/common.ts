@@ -32,7 +32,6 @@ export const hostName = z
   .string()
   .min(1)
   .max(253)
-  .refine(isHostName, hostNameMessage)
   .describe('A DNS host name such as registry.example.com: lowercase labels separated by dots, no scheme, port or wildcard.')
   .meta({
     'x-kubernetes-validations': [

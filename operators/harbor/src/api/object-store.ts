@@ -1,7 +1,12 @@
 // ObjectStore: a shared S3-compatible store that tenants get a bucket and their own credentials
 // on. Cluster scoped for the same reason as PostgresServer.
+import { defineCustomKind } from '@tugboat/runtime/crd';
+import type { ObjectOf } from '@tugboat/runtime/object';
 import { z } from 'zod';
-import { conditions, isHttpURL, objectName, secretKey } from './common.js';
+import { conditions, objectName, secretKey } from './common.js';
+import { group, version } from './group.js';
+
+export const endpointMessage = 'must be an http:// or https:// URL with a host, e.g. https://s3.example.com';
 
 export const ObjectStoreSpec = z
   .object({
@@ -9,25 +14,23 @@ export const ObjectStoreSpec = z
       .string()
       .min(1)
       .max(2048)
-      .refine(isHttpURL, 'must be an http:// or https:// URL with a host, e.g. https://s3.example.com')
       .describe('S3 endpoint URL as the registry pods reach it, e.g. http://seaweedfs-s3.storage.svc:8333.')
       .meta({
         'x-kubernetes-validations': [
           {
             rule: "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",
-            message: 'must be an http:// or https:// URL with a host, e.g. https://s3.example.com',
+            message: endpointMessage,
           },
         ],
       }),
     iamEndpoint: z
       .string()
       .max(2048)
-      .refine(isHttpURL, 'must be an http:// or https:// URL with a host')
       .optional()
       .describe('IAM API endpoint for creating per-tenant users. Defaults to the S3 endpoint (SeaweedFS serves IAM on its S3 port).')
       .meta({
         'x-kubernetes-validations': [
-          { rule: "isURL(self) && url(self).getScheme() in ['http', 'https']", message: 'must be an http:// or https:// URL' },
+          { rule: "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''", message: endpointMessage },
         ],
       }),
     region: z.string().min(1).max(64).default('us-east-1').describe('Region used for request signing.'),
@@ -67,12 +70,19 @@ export type ObjectStoreSpec = z.infer<typeof ObjectStoreSpec>;
 export type ObjectStoreSpecInput = z.input<typeof ObjectStoreSpec>;
 export type ObjectStoreStatus = z.infer<typeof ObjectStoreStatus>;
 
-export interface ObjectStore {
-  apiVersion: string;
-  kind: 'ObjectStore';
-  metadata: { name: string; uid?: string; generation?: number; [k: string]: unknown };
-  spec: ObjectStoreSpec;
-  status?: ObjectStoreStatus;
-}
-
-export const objectStoreNames = { kind: 'ObjectStore', plural: 'objectstores', singular: 'objectstore', shortNames: ['os3'] } as const;
+export const ObjectStore = defineCustomKind({
+  group,
+  kind: 'ObjectStore',
+  plural: 'objectstores',
+  scope: 'Cluster',
+  shortNames: ['objstore'],
+  categories: ['tugboat'],
+  description: 'A shared S3-compatible object store Harbor tenants get a bucket and scoped credentials on.',
+  printerColumns: [
+    { name: 'Endpoint', type: 'string', jsonPath: '.spec.endpoint' },
+    { name: 'Tenants', type: 'integer', jsonPath: '.status.tenants' },
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  ],
+  versions: [{ name: version, spec: ObjectStoreSpec, status: ObjectStoreStatus }],
+});
+export type ObjectStore = ObjectOf<typeof ObjectStore>;

@@ -1,8 +1,11 @@
 // PostgresServer: a shared PostgreSQL server that tenants' databases are created on. Cluster
 // scoped, because it is infrastructure the platform team registers once and many namespaces use;
 // its admin credentials live in a Secret in a namespace of the platform team's choosing.
+import { defineCustomKind } from '@tugboat/runtime/crd';
+import type { ObjectOf } from '@tugboat/runtime/object';
 import { z } from 'zod';
 import { clusterObjectRef, conditions, hostName, objectName, secretKey } from './common.js';
+import { group, version } from './group.js';
 
 export const sslModes = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 
@@ -54,12 +57,20 @@ export type PostgresServerSpec = z.infer<typeof PostgresServerSpec>;
 export type PostgresServerSpecInput = z.input<typeof PostgresServerSpec>;
 export type PostgresServerStatus = z.infer<typeof PostgresServerStatus>;
 
-export interface PostgresServer {
-  apiVersion: string;
-  kind: 'PostgresServer';
-  metadata: { name: string; uid?: string; generation?: number; [k: string]: unknown };
-  spec: PostgresServerSpec;
-  status?: PostgresServerStatus;
-}
-
-export const postgresServerNames = { kind: 'PostgresServer', plural: 'postgresservers', singular: 'postgresserver', shortNames: ['pgs'] } as const;
+export const PostgresServer = defineCustomKind({
+  group,
+  kind: 'PostgresServer',
+  plural: 'postgresservers',
+  scope: 'Cluster',
+  shortNames: ['pgserver'],
+  categories: ['tugboat'],
+  description: 'A shared PostgreSQL server Harbor tenants get a database and a login role on.',
+  printerColumns: [
+    { name: 'Host', type: 'string', jsonPath: '.spec.host' },
+    { name: 'Port', type: 'integer', jsonPath: '.spec.port' },
+    { name: 'Tenants', type: 'integer', jsonPath: '.status.tenants' },
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  ],
+  versions: [{ name: version, spec: PostgresServerSpec, status: PostgresServerStatus }],
+});
+export type PostgresServer = ObjectOf<typeof PostgresServer>;

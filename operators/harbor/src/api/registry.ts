@@ -1,8 +1,11 @@
 // Registry: one Harbor for one customer, in the customer's namespace, on shared PostgreSQL and
 // object storage with a Redis of its own. The spec says what the customer wants (version, where
 // it is reachable, how big); the operator owns everything that follows from it.
+import { defineCustomKind } from '@tugboat/runtime/crd';
+import type { ObjectOf } from '@tugboat/runtime/object';
 import { z } from 'zod';
-import { clusterObjectRef, conditions, hostName, isHttpURL, localSecretKeyRef, objectName, resources, workload } from './common.js';
+import { clusterObjectRef, conditions, hostName, localSecretKeyRef, objectName, resources, workload } from './common.js';
+import { group, version } from './group.js';
 import { defaultHarborVersion, versionPattern } from './versions.js';
 
 const component = (what: string) => z.object(workload).prefault({}).describe(`Sizing and placement of ${what}.`);
@@ -132,9 +135,12 @@ export const CacheSpec = z
   .describe('Harbor\'s cache and job queue.')
   .meta({
     'x-kubernetes-validations': [
-      { rule: "self.mode != 'External' || has(self.external)", message: 'cache.mode External needs cache.external (host, port, passwordSecretRef)' },
+      // The default ({}) is checked before its own fields are defaulted, so mode may be absent.
+      { rule: "!has(self.mode) || self.mode != 'External' || has(self.external)", message: 'cache.mode External needs cache.external (host, port, passwordSecretRef)' },
     ],
   });
+
+export const externalURLMessage = 'must be an http:// or https:// URL with a host and no path, e.g. https://registry.acme.example';
 
 export const deletionPolicies = ['Retain', 'Delete'] as const;
 export const logLevels = ['debug', 'info', 'warning', 'error', 'fatal'] as const;
@@ -149,17 +155,13 @@ export const RegistrySpec = z
     externalURL: z
       .string()
       .max(2048)
-      .refine(
-        (s) => isHttpURL(s) && ['', '/'].includes(new URL(s).pathname) && !new URL(s).search,
-        'must be an http:// or https:// URL with a host and no path, e.g. https://registry.acme.example',
-      )
       .optional()
       .describe('URL users reach Harbor at. Defaults to https://<ingress host> with TLS, http:// without.')
       .meta({
         'x-kubernetes-validations': [
           {
             rule: "isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != '' && url(self).getEscapedPath() in ['', '/']",
-            message: 'must be an http:// or https:// URL with a host and no path, e.g. https://registry.acme.example',
+            message: externalURLMessage,
           },
         ],
       }),
@@ -231,12 +233,34 @@ export type RegistrySpec = z.infer<typeof RegistrySpec>;
 export type RegistrySpecInput = z.input<typeof RegistrySpec>;
 export type RegistryStatus = z.infer<typeof RegistryStatus>;
 
-export interface Registry {
-  apiVersion: string;
-  kind: 'Registry';
-  metadata: { name: string; namespace: string; uid?: string; generation?: number; [k: string]: unknown };
-  spec: RegistrySpec;
-  status?: RegistryStatus;
-}
-
-export const registryNames = { kind: 'Registry', plural: 'registries', singular: 'registry', shortNames: ['hr'] } as const;
+export const Registry = defineCustomKind({
+  group,
+  kind: 'Registry',
+  plural: 'registries',
+  scope: 'Namespaced',
+  shortNames: ['hr'],
+  categories: ['tugboat'],
+  description: 'A managed Harbor registry for one customer, on shared PostgreSQL and object storage.',
+  printerColumns: [
+    { name: 'Version', type: 'string', jsonPath: '.status.version' },
+    { name: 'Host', type: 'string', jsonPath: '.spec.expose.ingress.host' },
+    { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
+  ],
+  versions: [
+    {
+      name: version,
+      spec: RegistrySpec,
+      status: RegistryStatus,
+      rules: [
+        {
+          // Service names are derived from it, and Services need DNS-1035 labels.
+          rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+          message: 'metadata.name must start with a letter and contain only lowercase letters, digits and "-" (component Service names are derived from it)',
+          reason: 'FieldValueInvalid',
+        },
+      ],
+    },
+  ],
+});
+export type Registry = ObjectOf<typeof Registry>;

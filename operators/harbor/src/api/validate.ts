@@ -1,11 +1,15 @@
 // What the admission webhook checks, as pure functions of the submitted (and, on update, the
 // stored) spec. The CRD's schema and CEL rules catch most mistakes at the apiserver already; the
 // webhook adds what needs code: the supported-version table, version ordering, and messages that
-// name the field and say what to do instead. Every message is written for `kubectl apply` output.
+// name the field and say what to do instead. It also repeats the CEL rules' checks (with the same
+// messages), so the result does not depend on which of the two saw the object first and the
+// functions can be used on their own, e.g. by `tugboat` before anything is sent.
+// Every message is written for `kubectl apply` output.
 import type { z } from 'zod';
-import { ObjectStoreSpec } from './object-store.js';
+import { hostNameMessage, isHostName, isHttpURL } from './common.js';
+import { endpointMessage, ObjectStoreSpec } from './object-store.js';
 import { PostgresServerSpec } from './postgres-server.js';
-import { RegistrySpec } from './registry.js';
+import { externalURLMessage, RegistrySpec } from './registry.js';
 import { compareVersions, defaultHarborVersion, isSupported, lineOf, parseHarborVersion, supportedLines } from './versions.js';
 
 export interface FieldError {
@@ -48,6 +52,8 @@ export function validateRegistry(spec: unknown, old?: unknown): Validation {
   const next = parsed.data;
   const errors: FieldError[] = [];
   const warnings: string[] = [];
+
+  errors.push(...registryRules(next));
 
   const v = parseHarborVersion(next.version);
   if (v && !isSupported(v)) {
@@ -103,18 +109,47 @@ export function validateRegistry(spec: unknown, old?: unknown): Validation {
   return result(errors, warnings);
 }
 
+/** The CEL rules of the Registry schema that do not involve the old object, as code. */
+function registryRules(spec: RegistrySpec): FieldError[] {
+  const errors: FieldError[] = [];
+  const ingress = spec.expose.ingress;
+  if (!isHostName(ingress.host)) errors.push({ path: 'spec.expose.ingress.host', message: hostNameMessage });
+  if (ingress.tls && (ingress.tls.secretName === undefined) === (ingress.tls.certManager === undefined)) {
+    errors.push({ path: 'spec.expose.ingress.tls', message: 'give exactly one of tls.secretName (an existing certificate) or tls.certManager (issue one)' });
+  }
+  if (spec.externalURL !== undefined && !isBareHttpURL(spec.externalURL)) errors.push({ path: 'spec.externalURL', message: externalURLMessage });
+  if (spec.cache.mode === 'External' && !spec.cache.external) {
+    errors.push({ path: 'spec.cache', message: 'cache.mode External needs cache.external (host, port, passwordSecretRef)' });
+  }
+  if (spec.cache.external && !isHostName(spec.cache.external.host)) errors.push({ path: 'spec.cache.external.host', message: hostNameMessage });
+  return errors;
+}
+
+function isBareHttpURL(s: string): boolean {
+  if (!isHttpURL(s)) return false;
+  const u = new URL(s);
+  return (u.pathname === '' || u.pathname === '/') && u.search === '' && u.hash === '';
+}
+
 export function validatePostgresServer(spec: unknown): Validation {
   const parsed = PostgresServerSpec.safeParse(spec);
-  return parsed.success ? result([], []) : result(schemaErrors(parsed.error.issues), []);
+  if (!parsed.success) return result(schemaErrors(parsed.error.issues), []);
+  const errors: FieldError[] = [];
+  if (!isHostName(parsed.data.host)) errors.push({ path: 'spec.host', message: hostNameMessage });
+  return result(errors, []);
 }
 
 export function validateObjectStore(spec: unknown): Validation {
   const parsed = ObjectStoreSpec.safeParse(spec);
+  if (!parsed.success) return result(schemaErrors(parsed.error.issues), []);
+  const errors: FieldError[] = [];
   const warnings: string[] = [];
-  if (parsed.success && parsed.data.skipTLSVerify) {
+  if (!isHttpURL(parsed.data.endpoint)) errors.push({ path: 'spec.endpoint', message: endpointMessage });
+  if (parsed.data.iamEndpoint !== undefined && !isHttpURL(parsed.data.iamEndpoint)) errors.push({ path: 'spec.iamEndpoint', message: endpointMessage });
+  if (parsed.data.skipTLSVerify) {
     warnings.push('spec.skipTLSVerify is true: the store\'s certificate is not checked; use it for testing only');
   }
-  return parsed.success ? result([], warnings) : result(schemaErrors(parsed.error.issues), []);
+  return result(errors, warnings);
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
