@@ -8,12 +8,27 @@ export interface Backend {
   address: string;
   port: number;
   seen: IncomingHttpHeaders[];
+  /** Changes what /healthz answers from now on. */
+  setHealth(status: number): void;
   close(): Promise<void>;
 }
 
-export async function startBackend(name: string, address = '127.0.0.1'): Promise<Backend> {
+export interface BackendOptions {
+  address?: string;
+  /** Status answered on /healthz (default 200), to fail health checks on purpose. */
+  healthStatus?: number;
+}
+
+export async function startBackend(name: string, opts: BackendOptions = {}): Promise<Backend> {
+  const address = opts.address ?? '127.0.0.1';
   const seen: IncomingHttpHeaders[] = [];
+  let health = opts.healthStatus ?? 200;
   const server: Server = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(health, { 'content-type': 'text/plain' });
+      res.end(name);
+      return;
+    }
     seen.push(req.headers);
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(name);
@@ -25,6 +40,9 @@ export async function startBackend(name: string, address = '127.0.0.1'): Promise
     address,
     port: (server.address() as AddressInfo).port,
     seen,
+    setHealth: (status) => {
+      health = status;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
