@@ -2,8 +2,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, startRedis, type RedisServer } from '@tugboat/testenv';
+import { createClient } from 'redis';
 import { probeCache } from '../src/provision/probes.js';
 import { pingRedis } from '../src/provision/redis.js';
+import { redisConf } from '../src/render/redis-config.js';
+import { inputOf } from './fixtures/harbor-input.js';
 
 describe('cache probe on real Redis servers', { timeout: 60_000 }, () => {
   let a: RedisServer;
@@ -34,5 +37,28 @@ describe('cache probe on real Redis servers', { timeout: 60_000 }, () => {
     const port = await freePort();
     const r = await probeCache({ host: '127.0.0.1', port, password: 'x' }, 2000);
     assert.equal(!r.ok && r.reason, 'CacheUnreachable');
+  });
+});
+
+describe('the rendered redis.conf of the dedicated cache on a real redis-server', { timeout: 60_000 }, () => {
+  const input = inputOf();
+  let server: RedisServer;
+  before(async () => {
+    server = await startRedis({ config: redisConf(input) });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('requires the generated password and applies the memory settings', async () => {
+    const anonymous = await probeCache({ host: server.host, port: server.port });
+    assert.equal(!anonymous.ok && anonymous.reason, 'AuthenticationFailed');
+    assert.equal((await probeCache({ host: server.host, port: server.port, password: input.secrets.redisPassword })).ok, true);
+    const client = createClient({ socket: { host: server.host, port: server.port }, password: input.secrets.redisPassword });
+    await client.connect();
+    const memory = await client.configGet('maxmemory*');
+    assert.deepEqual([memory['maxmemory'], memory['maxmemory-policy']], [String(256 * 1024 * 1024), 'volatile-lru']);
+    assert.equal((await client.configGet('databases'))['databases'], '16');
+    client.destroy();
   });
 });

@@ -2,7 +2,7 @@
 // persistence. One per call: the Harbor operator gives every tenant its own Redis, and tests
 // model that by starting several.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,11 @@ export interface RedisServer {
 export interface RedisOptions {
   /** Password for `requirepass`; without one the server needs no AUTH. */
   password?: string;
+  /**
+   * A redis.conf to run (e.g. one a renderer produced). Port, bind address and data directory
+   * are still set by testenv, on the command line, which redis-server lets override the file.
+   */
+  config?: string;
   binary?: string;
 }
 
@@ -52,7 +57,14 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
   try {
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
+      const configArgs: string[] = [];
+      if (opts.config !== undefined) {
+        const file = join(root, 'redis.conf');
+        await writeFile(file, opts.config, { mode: 0o600 });
+        configArgs.push(file);
+      }
       const args = [
+        ...configArgs,
         '--port', String(port), '--bind', '127.0.0.1', '--dir', root,
         '--save', '', '--appendonly', 'no', '--daemonize', 'no',
       ];
