@@ -1,9 +1,10 @@
 // The configuration as a ConfigMap read through the Kubernetes API: an update reaches the agent
 // as soon as the apiserver has it, instead of after the kubelet's 60-90 s volume sync. The loop
-// is get-then-watch from the object's resourceVersion; when the watch ends for any reason
-// (server timeout, 410 Gone after compaction, apiserver restart) it gets the object again, so
-// no change is missed and a dropped connection costs one GET.
-import { ConfigMap, isNotFound, type Client } from '@tugboat/runtime';
+// is list-then-watch, both narrowed to the one name by a field selector: the list works whether
+// or not the ConfigMap exists yet (so its creation is seen at once), and when the watch ends for
+// any reason (server timeout, 410 Gone after compaction, apiserver restart) the loop lists again,
+// so no change is missed and a dropped connection costs one small LIST.
+import { ConfigMap, type Client } from '@tugboat/runtime';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sameFiles, type ConfigSnapshot, type ConfigSource } from './source.js';
 
@@ -19,7 +20,7 @@ export interface ApiSourceOptions {
 }
 
 /** What the source needs from a client: @tugboat/runtime's Client satisfies it. */
-export type ConfigMapReader = Pick<Client, 'get' | 'watch'>;
+export type ConfigMapReader = Pick<Client, 'list' | 'watch'>;
 
 export function apiConfigSource(client: ConfigMapReader, opts: ApiSourceOptions): ConfigSource {
   const required = opts.requiredKey ?? 'haproxy.cfg';
@@ -36,12 +37,13 @@ export function apiConfigSource(client: ConfigMapReader, opts: ApiSourceOptions)
       };
       while (!signal.aborted) {
         try {
-          const cm = await client.get(ConfigMap, { namespace: opts.namespace, name: opts.name }, { signal });
-          offer(cm);
+          const fieldSelector = `metadata.name=${opts.name}`;
+          const list = await client.list(ConfigMap, { namespace: opts.namespace, fieldSelector, signal });
+          for (const cm of list.items) offer(cm);
           const events = client.watch(ConfigMap, {
             namespace: opts.namespace,
-            fieldSelector: `metadata.name=${opts.name}`,
-            resourceVersion: cm.metadata.resourceVersion,
+            fieldSelector,
+            resourceVersion: list.metadata.resourceVersion,
             allowWatchBookmarks: true,
             timeoutSeconds: opts.watchTimeoutSeconds ?? 300,
             signal,
@@ -53,7 +55,7 @@ export function apiConfigSource(client: ConfigMapReader, opts: ApiSourceOptions)
           }
         } catch (err) {
           if (signal.aborted) break;
-          if (!isNotFound(err)) opts.onError?.(err);
+          opts.onError?.(err);
           await sleep(backoffMs, undefined, { signal }).catch(() => {});
           backoffMs = Math.min(backoffMs * 2, 30_000);
         }

@@ -6,7 +6,9 @@
 //
 // Every string here that reaches haproxy.cfg has a pattern and a length limit (formats.ts). Rules
 // that span fields are CEL where they are cheap for the apiserver, and in validate.ts (the
-// webhook) where they are not.
+// webhook) where they are not. List maxima are what keeps CEL within the apiserver's cost
+// budget: a rule's estimated cost is multiplied by how many times it can run (32 listeners ×
+// 32 policies × 8 rules for an L7 rule), and the CRD is refused when that exceeds the budget.
 import { z } from 'zod';
 import { defineCustomKind } from '@tugboat/runtime/crd';
 import type { ObjectOf } from '@tugboat/runtime';
@@ -130,7 +132,7 @@ export const l7PolicySchema = cel(
       action: z.enum(['ForwardToPool', 'Redirect', 'Reject']).describe('What to do with a request that matches.'),
       pool: dnsLabel.optional().describe('The pool to forward to; required for ForwardToPool.'),
       redirect: redirectSchema.optional(),
-      rules: z.array(l7RuleSchema).min(1).max(16).describe('Conditions, all of which must match.'),
+      rules: z.array(l7RuleSchema).min(1).max(8).describe('Conditions, all of which must match.'),
     })
     .describe('An L7 policy. Policies are evaluated in list order; the first that matches decides, else the listener\'s defaultPool.'),
   { rule: "(self.action == 'ForwardToPool') == has(self.pool)", message: 'pool is required for action ForwardToPool and not allowed otherwise' },
@@ -155,7 +157,7 @@ export const listenerSchema = cel(
       tls: listenerTlsSchema.optional(),
       policies: z
         .array(l7PolicySchema)
-        .max(64)
+        .max(32)
         .optional()
         .meta({ 'x-kubernetes-list-type': 'atomic' })
         .describe('Ordered L7 policies (HTTP/HTTPS only). Replaced as a whole, as their order is their meaning.'),
@@ -276,7 +278,7 @@ export const loadBalancerSpecSchema = cel(
       listeners: z
         .array(listenerSchema)
         .min(1)
-        .max(64)
+        .max(32)
         .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
         .describe('Ports the load balancer accepts traffic on.'),
       pools: z
