@@ -18,6 +18,8 @@ import { startReaper } from './reaper.js';
 const run = promisify(execFile);
 
 export interface PostgresServer {
+  /** The server's temp directory (data, config, log); removed by stop(). */
+  dir: string;
   host: string;
   port: number;
   /** A superuser, the shape of credentials an operator is given for a shared server. */
@@ -131,6 +133,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
         adminUser,
         adminPassword,
         dataDir,
+        dir: root,
         async stop() {
           // SIGINT is PostgreSQL's "fast" shutdown: it disconnects clients instead of waiting for
           // them (SIGTERM's "smart" mode would wait on any pool a test left open).

@@ -11,6 +11,8 @@ import { startProcess, waitFor, type ManagedProcess } from './process.js';
 import { startReaper } from './reaper.js';
 
 export interface RedisServer {
+  /** The server's temp directory (data, config, log); removed by stop(). */
+  dir: string;
   host: string;
   port: number;
   /** Set when the server requires AUTH (the default). */
@@ -85,6 +87,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
         host: '127.0.0.1',
         port,
         ...(password ? { password } : {}),
+        dir: root,
         async stop() {
           await server.stop(3000);
           await rm(root, { recursive: true, force: true });

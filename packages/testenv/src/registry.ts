@@ -12,6 +12,8 @@ import { startProcess, waitFor, type ManagedProcess } from './process.js';
 import { startReaper } from './reaper.js';
 
 export interface RegistryServer {
+  /** The server's temp directory (data, config, log); removed by stop(). */
+  dir: string;
   /** Base URL, e.g. http://127.0.0.1:5123 (the API is under /v2/). */
   url: string;
   port: number;
@@ -96,6 +98,7 @@ export async function startRegistry(configYaml: string, opts: RegistryOptions = 
       return {
         url: `http://127.0.0.1:${port}`,
         port,
+        dir: root,
         log: () => server.tail(200),
         async stop() {
           await server.stop(3000);

@@ -15,6 +15,8 @@ import { startProcess, waitFor, type ManagedProcess } from './process.js';
 import { startReaper } from './reaper.js';
 
 export interface S3Server {
+  /** The server's temp directory (data, config, log); removed by stop(). */
+  dir: string;
   /** http://127.0.0.1:<port>: S3 API and the embedded IAM API. */
   endpoint: string;
   region: string;
@@ -108,6 +110,7 @@ export async function startS3(): Promise<S3Server> {
         region: 'us-east-1',
         accessKey,
         secretKey,
+        dir: root,
         async stop() {
           await server.stop(5000);
           await rm(root, { recursive: true, force: true });
