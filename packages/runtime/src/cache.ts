@@ -124,7 +124,7 @@ export function createCache(client: Client, opts: CacheOptions = {}): Cache {
     if (req.labelSelector !== undefined) informerOpts.labelSelector = req.labelSelector;
     if (req.fieldSelector !== undefined) informerOpts.fieldSelector = req.fieldSelector;
     if (transform !== undefined) informerOpts.transform = transform;
-    const informer = createInformer(client, kind, informerOpts as InformerOptions<KubeObject> & { metadataOnly?: false });
+    const informer = createInformer(client, kind, informerOpts);
     e = {
       key,
       kind,

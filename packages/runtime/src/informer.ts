@@ -145,6 +145,11 @@ export function createInformer<T extends KubeObject>(
   kind: Kind<T>,
   opts: InformerOptions<PartialObjectMetadata> & { metadataOnly: true },
 ): Informer<PartialObjectMetadata>;
+export function createInformer<T extends KubeObject>(
+  client: Client,
+  kind: Kind<T>,
+  opts: InformerOptions<KubeObject> & { metadataOnly?: boolean },
+): Informer<KubeObject>;
 export function createInformer(
   client: Client,
   kind: Kind,

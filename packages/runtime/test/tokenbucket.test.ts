@@ -4,7 +4,7 @@ import { createTokenBucket } from '../src/tokenbucket.js';
 
 describe('createTokenBucket', () => {
   it('lets a burst through, then spaces requests at 1/qps', () => {
-    let t = 0;
+    const t = 0;
     const b = createTokenBucket({ qps: 10, burst: 3, now: () => t });
     assert.deepEqual([b.reserve(), b.reserve(), b.reserve()], [0, 0, 0]);
     // Three reservations beyond the burst queue up 100 ms apart.
