@@ -1,12 +1,15 @@
-// The agent reading its ConfigMap through a real kube-apiserver (no kubelet in the loop), and
-// applying what it reads to a real HAProxy, across apiserver restarts and etcd compaction.
+// The agent and the Kubernetes API, for real: it reads its ConfigMap through a kube-apiserver
+// (no kubelet in the loop) and applies it to a real HAProxy, across apiserver restarts and etcd
+// compaction; and it reports what it applied, and what it refused, on its pod.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
-import { ConfigMap, createClient, type Client } from '@tugboat/runtime';
+import { ConfigMap, createClient, Pod, type Client } from '@tugboat/runtime';
+import { appliedHashAnnotation, rejectedAnnotation } from '../src/api/annotations.js';
 import { apiConfigSource } from '../src/agent/api-source.js';
+import { podReporter, type PodReporter } from '../src/agent/pod-report.js';
 import { startBackend, type Backend } from './support/backends.js';
-import { get } from './support/http.js';
+import { get, waitFor } from './support/http.js';
 import { freePort, startTestLb, type TestLb } from './support/lb.js';
 import { httpSpec } from './support/specs.js';
 
@@ -16,7 +19,9 @@ describe('agent with the ConfigMap from the Kubernetes API', () => {
   let lb: TestLb;
   let a: Backend, b: Backend;
   let port: number;
+  let reporter: PodReporter;
   const key = { namespace: 'default', name: 'lb-demo-haproxy' };
+  const pod = { namespace: 'default', name: 'lb-demo-0' };
 
   async function put(files: Record<string, string>): Promise<void> {
     await client.apply(ConfigMap, { metadata: { ...key }, data: files }, { fieldManager: 'test', force: true });
@@ -26,11 +31,15 @@ describe('agent with the ConfigMap from the Kubernetes API', () => {
     [a, b] = await Promise.all([startBackend('A'), startBackend('B')]);
     cp = await startControlPlane();
     client = await createClient({ kubeconfig: cp.kubeconfigPath });
-    lb = await startTestLb({ source: () => apiConfigSource(client, { ...key, watchTimeoutSeconds: 30 }) });
+    // The pod object only: no node runs it, the agent reports on it as it would from inside.
+    await client.create(Pod, { apiVersion: 'v1', kind: 'Pod', metadata: { ...pod }, spec: { containers: [{ name: 'haproxy', image: 'haproxy:2.6' }] } });
+    reporter = podReporter(client, pod);
+    lb = await startTestLb({ source: () => apiConfigSource(client, { ...key, watchTimeoutSeconds: 30 }), onStatus: (s) => reporter.report(s) });
     port = await freePort(lb.address);
   });
 
   after(async () => {
+    reporter?.close();
     await lb?.close();
     await client?.close();
     await cp?.stop();
@@ -64,6 +73,19 @@ describe('agent with the ConfigMap from the Kubernetes API', () => {
     const bodies = new Set<string>();
     for (let i = 0; i < 4; i++) bodies.add((await get(`http://${lb.address}:${port}/`)).body);
     assert.deepEqual([...bodies].sort(), ['A', 'B']);
+  });
+
+  test('the pod carries the applied hash, and a refusal while there is one', async () => {
+    const annotations = async () => (await client.get(Pod, pod)).metadata.annotations ?? {};
+    const applied = lb.agent.status().appliedHash ?? '';
+    await waitFor('the applied hash on the pod', async () => ((await annotations())[appliedHashAnnotation] === applied ? true : undefined));
+    const current = (await client.get(ConfigMap, key)).data ?? {};
+    await put({ ...current, 'haproxy.cfg': `${current['haproxy.cfg'] ?? ''}\nbackend oops\n    nonsense-keyword\n` });
+    const refused = await waitFor('the refusal on the pod', async () => (await annotations())[rejectedAnnotation]);
+    assert.match(refused, /^[0-9a-f]{64}: haproxy -c: /);
+    assert.equal((await annotations())[appliedHashAnnotation], applied, 'the applied hash did not move');
+    await put(current);
+    await waitFor('the refusal to be cleared', async () => ((await annotations())[rejectedAnnotation] === undefined ? true : undefined));
   });
 
   test('deleting the ConfigMap leaves the running configuration serving', async () => {

@@ -89,11 +89,13 @@ export function fileConfigSource(dir: string, opts: FileSourceOptions = {}): Con
             }
           }
           if (dirty || signal.aborted) continue;
+          // Without a watch (the directory is not there yet) look again soon.
+          const wait = watcher === undefined ? Math.min(pollMs, 500) : pollMs;
           await new Promise<void>((resolve) => {
             const timer = setTimeout(() => {
               dirty = true;
               resolve();
-            }, pollMs);
+            }, wait);
             wake = () => {
               clearTimeout(timer);
               resolve();

@@ -5,13 +5,17 @@
 //   tugboat-lb-agent --config-dir <mounted ConfigMap dir> --work-dir <dir>
 //
 // In a pod, --configmap is the default choice (no kubelet delay); the mounted directory is the
-// fallback when the pod has no API access. SIGTERM stops HAProxy and exits.
+// fallback when the pod has no API access. --report-pod writes the applied hash (and any
+// refusal) as annotations on the agent's own pod, where the controller reads them. SIGTERM
+// stops HAProxy and exits.
 import { parseArgs } from 'node:util';
-import { createClient } from '@tugboat/runtime';
+import { createClient, type Client } from '@tugboat/runtime';
 import { startAgent } from './agent.js';
+import type { AgentStatus } from './status.js';
 import { apiConfigSource } from './api-source.js';
 import { fileConfigSource } from './file-source.js';
 import { serveAgentHttp } from './http.js';
+import { podReporter, type PodReporter } from './pod-report.js';
 import type { ConfigSource } from './source.js';
 
 const usage = `usage: tugboat-lb-agent (--configmap <namespace>/<name> [--kubeconfig <file>] | --config-dir <dir>)
@@ -19,6 +23,7 @@ const usage = `usage: tugboat-lb-agent (--configmap <namespace>/<name> [--kubeco
   --haproxy <path>          haproxy binary (default: haproxy on PATH)
   --master-socket <path>    HAProxy master CLI socket (default <work-dir>/master.sock)
   --status-file <path>      write the agent status as JSON here after every change
+  --report-pod <ns>/<name>  annotate this pod with the applied configuration hash (and refusals)
   --listen <host:port>      agent HTTP endpoint: /metrics /healthz /readyz /status (default 0.0.0.0:9101)
   --poll <seconds>          re-read --config-dir this often even without a change event (default 10)`;
 
@@ -36,6 +41,7 @@ async function main(): Promise<number> {
       haproxy: { type: 'string' },
       'master-socket': { type: 'string' },
       'status-file': { type: 'string' },
+      'report-pod': { type: 'string' },
       listen: { type: 'string', default: '0.0.0.0:9101' },
       poll: { type: 'string', default: '10' },
       help: { type: 'boolean' },
@@ -45,17 +51,24 @@ async function main(): Promise<number> {
     process.stderr.write(`${usage}\n`);
     return values.help ? 0 : 2;
   }
+  const objectRef = (flag: string, text: string | undefined) => {
+    const [namespace, name, extra] = (text ?? '').split('/');
+    if (!namespace || !name || extra !== undefined) throw new UsageError(`${flag} must be <namespace>/<name>`);
+    return { namespace, name };
+  };
+  let client: Client | undefined;
+  const apiClient = async () =>
+    (client ??= await createClient({ ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}), userAgent: 'tugboat-lb-agent' }));
   let source: ConfigSource;
   if (values.configmap !== undefined) {
-    const [namespace, name] = values.configmap.split('/');
-    if (!namespace || !name) {
-      process.stderr.write(`--configmap must be <namespace>/<name>\n${usage}\n`);
-      return 2;
-    }
-    const client = await createClient({ ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}), userAgent: 'tugboat-lb-agent' });
-    source = apiConfigSource(client, { namespace, name, onError: (err) => log('configmap watch error', { error: String(err) }) });
+    const ref = objectRef('--configmap', values.configmap);
+    source = apiConfigSource(await apiClient(), { ...ref, onError: (err) => log('configmap watch error', { error: String(err) }) });
   } else {
     source = fileConfigSource(values['config-dir'] ?? '', { pollMs: Number(values.poll) * 1000 });
+  }
+  let reporter: PodReporter | undefined;
+  if (values['report-pod'] !== undefined) {
+    reporter = podReporter(await apiClient(), objectRef('--report-pod', values['report-pod']), (err) => log('cannot annotate pod', { error: String(err) }));
   }
   const colon = values.listen.lastIndexOf(':');
   const agent = await startAgent({
@@ -64,6 +77,7 @@ async function main(): Promise<number> {
     ...(values.haproxy !== undefined ? { haproxyBinary: values.haproxy } : {}),
     ...(values['master-socket'] !== undefined ? { masterSocket: values['master-socket'] } : {}),
     ...(values['status-file'] !== undefined ? { statusFile: values['status-file'] } : {}),
+    ...(reporter !== undefined ? { onStatus: (s: AgentStatus) => reporter.report(s) } : {}),
     log,
   });
   const http = await serveAgentHttp(agent, values.listen.slice(0, colon), Number(values.listen.slice(colon + 1)));
@@ -72,13 +86,22 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   await agent.done;
+  await Promise.race([reporter?.flush(), new Promise((r) => setTimeout(r, 2000))]);
+  reporter?.close();
   await http.close();
+  await client?.close();
   return agent.status().phase === 'Failed' ? 1 : 0;
 }
+
+class UsageError extends Error {}
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${usage}\n`);
+      process.exit(2);
+    }
     log('agent failed', { error: String(err) });
     process.exit(1);
   },

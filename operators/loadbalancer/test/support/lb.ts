@@ -49,7 +49,7 @@ export interface TestLb {
   close(): Promise<void>;
 }
 
-export async function startTestLb(opts: { source?: (dir: string) => ConfigSource } = {}): Promise<TestLb> {
+export async function startTestLb(opts: { source?: (dir: string) => ConfigSource; onStatus?: (s: AgentStatus) => void } = {}): Promise<TestLb> {
   const address = randomLoopback();
   const dir = await mkdtemp(join(tmpdir(), 'tugboat-lb-'));
   const configDir = join(dir, 'config');
@@ -63,7 +63,10 @@ export async function startTestLb(opts: { source?: (dir: string) => ConfigSource
     workDir: join(dir, 'work'),
     masterSocket,
     statusFile: join(dir, 'status.json'),
-    onStatus: (s) => statuses.push(s),
+    onStatus: (s) => {
+      statuses.push(s);
+      opts.onStatus?.(s);
+    },
     log: (m, f) => logs.push(`${m} ${JSON.stringify(f ?? {})}`),
   });
   const lb: TestLb = {
