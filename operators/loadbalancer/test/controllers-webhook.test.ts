@@ -104,7 +104,7 @@ describe('LB validating webhook through kubectl', () => {
     assert.match(err, /spec\.pools\[0\]\.healthMonitor\.http\.expectedCodes: range 299-200 is backwards; write the lower code first/);
   });
 
-  it('admits a valid load balancer, warning that its pool does not exist yet', async () => {
+  it('admits a valid load balancer whose pool does not exist yet', async () => {
     const out = await cp.kubectl(['apply', '-f', '-', '--warnings-as-errors=false'], {
       input: lbYaml('good', { ipPool: 'later', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', defaultPool: 'web' }], pools: [web] }),
     }).catch((e: { stderr: string }) => assert.fail(e.stderr));

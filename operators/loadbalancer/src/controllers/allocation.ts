@@ -5,8 +5,9 @@
 //
 //   1. The load balancer already holds an allocation in the pool?  Use it. Looked up in the
 //      informer's index, then in what this process created but has not seen come back through
-//      the watch yet, then (only when both are empty) with one label-selected LIST, which is a
-//      consistent read and covers a restart or a leader change mid-allocation.
+//      the watch yet, then (only when both are empty and a create is about to be tried) with
+//      one label-selected LIST, which is a consistent read and covers a restart or a leader
+//      change mid-allocation. An exhausted pool costs no request at all.
 //   2. Otherwise try free addresses in the load balancer's own order (candidates.ts): create;
 //      AlreadyExists means taken, so try the next one.
 //
@@ -130,16 +131,20 @@ export function createAllocator(opts: AllocatorOptions): Allocator {
     async ensure(lb, ippool) {
       const uid = lb.metadata.uid ?? '';
       const pool = ippool.metadata.name ?? '';
-      let mine = held(uid, pool);
-      if (mine.length === 0) {
-        const live = await client.list(IPAllocation, { labelSelector: `${ownerUidLabel}=${uid}` });
-        mine = live.items.filter((a) => a.spec.pool === pool);
-        for (const a of mine) if (store.get(a.metadata.name ?? '') === undefined) recent.set(a.metadata.name ?? '', a);
-      }
+      const mine = held(uid, pool);
       if (mine.length > 0) {
         const { keep, released } = await keepOne(lb, mine);
         return { ok: true, address: keep.spec.address, allocation: keep, created: false, released };
       }
+      // Before taking a new address: a consistent read of what this LB holds, in case the cache
+      // has not seen an allocation made by an earlier process (restart, leader change).
+      const confirmHeld = async (): Promise<AllocationOutcome | undefined> => {
+        const live = (await client.list(IPAllocation, { labelSelector: `${ownerUidLabel}=${uid}` })).items.filter((a) => a.spec.pool === pool);
+        if (live.length === 0) return undefined;
+        for (const a of live) if (store.get(a.metadata.name ?? '') === undefined) recent.set(a.metadata.name ?? '', a);
+        const { keep, released } = await keepOne(lb, live);
+        return { ok: true, address: keep.spec.address, allocation: keep, created: false, released };
+      };
 
       const parsed = parsePool({ addresses: ippool.spec.addresses, exclude: ippool.spec.exclude });
       if (!parsed.ok) {
@@ -155,6 +160,8 @@ export function createAllocator(opts: AllocatorOptions): Allocator {
             message: `spec.address ${address} is not in IPPool "${pool}" (or is excluded); pick an address from ${ippool.spec.addresses.join(', ')} or remove spec.address`,
           };
         }
+        const already = await confirmHeld();
+        if (already !== undefined) return already;
         const got = await tryCreate(lb, pool, address);
         if (got !== 'taken') return { ok: true, address, allocation: got, created: true, released: 0 };
         const holder = await client.get(IPAllocation, { name: allocationName(pool, address) }).catch(() => undefined);
@@ -169,6 +176,10 @@ export function createAllocator(opts: AllocatorOptions): Allocator {
 
       let tried = 0;
       for (const address of candidates(parsed.pool, this.taken(pool), uid, attempts)) {
+        if (tried === 0) {
+          const already = await confirmHeld();
+          if (already !== undefined) return already;
+        }
         tried++;
         const got = await tryCreate(lb, pool, address);
         if (got !== 'taken') return { ok: true, address, allocation: got, created: true, released: 0 };

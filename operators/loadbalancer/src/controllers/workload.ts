@@ -19,6 +19,7 @@ import type { LoadBalancerSpec } from '../api/loadbalancer.js';
 import { defaultSizes, type LoadBalancerClassSpec } from '../api/loadbalancerclass.js';
 import type { RenderedConfig } from '../render/haproxy.js';
 import { certificateSecretNames } from '../render/certificates.js';
+import { agentServiceAccount } from './agentaccess.js';
 import { networksAnnotation, networksAnnotationValue } from './networkattachment.js';
 import {
   childName,
@@ -174,6 +175,7 @@ export function buildWorkload(input: WorkloadInput): Workload {
       template: {
         metadata: { labels: { ...labels, ...selector }, ...(Object.keys(podAnnotations).length > 0 ? { annotations: podAnnotations } : {}) },
         spec: {
+          serviceAccountName: agentServiceAccount,
           initContainers: [installAgent],
           containers: [haproxy],
           volumes,
