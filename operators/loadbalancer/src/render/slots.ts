@@ -3,9 +3,11 @@
 // address, weight or state of a slot, which the agent applies through the runtime API without a
 // reload. A reload is needed only when the slot count itself changes.
 //
-// Members are placed by a hash of address:port with linear probing, so a member keeps its slot
-// while others come and go (only members that collided with a removed one can move). Slot names
-// are therefore stable, and so are the persistence cookies that carry them.
+// Members are placed by a hash of address:port ("home" slot) with linear probing, in order of
+// home slot. In that order a removal can only move members that had been pushed past their home
+// by a collision, and only back towards it: a member sitting in its home slot keeps it while
+// others come and go. Slot names are therefore stable, and so are the persistence cookies that
+// carry them.
 
 export interface SlotMember {
   address: string;
@@ -43,14 +45,19 @@ export function slotCount(members: number, minimum = minimumSlots): number {
   return Math.max(minimum, nextPowerOfTwo(members));
 }
 
+/** The slot index a member would take in a pool of `count` slots if nothing collided with it. */
+export function homeSlot(member: { address: string; port: number }, count: number): number {
+  return fnv1a(`${member.address}:${member.port}`) % count;
+}
+
 /** Places members into `count` slots named `<prefix>1`…; deterministic for a set of members, whatever its order. */
 export function assignSlots(members: readonly SlotMember[], count: number, prefix: string): Slot[] {
   if (members.length > count) throw new RangeError(`${members.length} members do not fit in ${count} slots`);
   const slots: Slot[] = Array.from({ length: count }, (_, i) => ({ name: `${prefix}${i + 1}` }));
-  const key = (m: SlotMember) => `${m.address}:${m.port}`;
-  const sorted = [...members].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  for (const m of sorted) {
-    let i = fnv1a(key(m)) % count;
+  const placed = members.map((m) => ({ m, key: `${m.address}:${m.port}`, home: fnv1a(`${m.address}:${m.port}`) % count }));
+  placed.sort((a, b) => a.home - b.home || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { m, home } of placed) {
+    let i = home;
     while (slots[i]?.member !== undefined) i = (i + 1) % count;
     const slot = slots[i];
     if (slot) slot.member = m;
