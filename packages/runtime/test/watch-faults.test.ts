@@ -167,7 +167,7 @@ describe('watches under faults', () => {
     const viaProxy = await createClient({ kubeconfig: cp.kubeconfigPath, server: proxy.url });
     // A short stall period is only sound for a selection that changes more often than that:
     // the writer below updates it every 250 ms.
-    const cache = createCache(viaProxy, { stallTimeoutMs: 2_000, backoff: { initialMs: 100, maxMs: 1_000 } });
+    const cache = createCache(viaProxy, { stallTimeoutMs: 3_000, backoff: { initialMs: 100, maxMs: 1_000 } });
     const inf = cache.informerFor(ConfigMap, { namespace: n });
     let beat = 0;
     let writing = true;
