@@ -19,6 +19,8 @@ import { writeSecretData } from './secret-writes.js';
 export interface TenantBucketOutcome {
   storage: TenantStorage | undefined;
   probe: ProbeResult;
+  /** What this call created on the store (for an event), e.g. `bucket b`, `storage user u`. */
+  created: string[];
 }
 
 export function bucketOf(r: { name: string; namespace: string; spec: Pick<RegistrySpec, 'storage'> }, store: ObjectStore): string {
@@ -54,10 +56,13 @@ export async function reconcileTenantBucket(
   });
   if (creds && !opts.ensure) {
     const quick = await probeBucket(storage(creds));
-    if (quick.ok) return { storage: storage(creds), probe: { status: 'True', reason: 'BucketReachable', message: quick.message } };
+    if (quick.ok) return { storage: storage(creds), probe: { status: 'True', reason: 'BucketReachable', message: quick.message }, created: [] };
   }
+  const created: string[] = [];
   try {
     const ensured = await ensureTenantBucket(admin, { bucket, user }, creds);
+    if (ensured.createdBucket) created.push(`bucket ${bucket}`);
+    if (ensured.createdUser) created.push(`storage user ${user}`);
     if (ensured.newKey || !creds) {
       await writeSecretData(
         src,
@@ -71,6 +76,7 @@ export async function reconcileTenantBucket(
   } catch (e) {
     return {
       storage: creds ? storage(creds) : undefined,
+      created,
       probe: {
         status: 'False',
         reason: 'ProvisioningFailed',
@@ -81,6 +87,7 @@ export async function reconcileTenantBucket(
   const p = await probeBucket(storage(creds));
   return {
     storage: storage(creds),
+    created,
     probe: p.ok ? { status: 'True', reason: 'BucketReachable', message: p.message } : { status: 'False', reason: p.reason, message: p.message },
   };
 }

@@ -18,6 +18,8 @@ import { writeSecretData } from './secret-writes.js';
 export interface TenantDatabaseOutcome {
   database: TenantDatabase;
   probe: ProbeResult;
+  /** What this call created on the server (for an event), e.g. `role x`, `database x`. */
+  created: string[];
 }
 
 function message(e: unknown): string {
@@ -61,13 +63,17 @@ export async function reconcileTenantDatabase(
   const target = { ...database };
   if (!opts.ensure) {
     const quick = await probeDatabase(target);
-    if (quick.ok) return { database, probe: { status: 'True', reason: 'Connected', message: quick.message } };
+    if (quick.ok) return { database, probe: { status: 'True', reason: 'Connected', message: quick.message }, created: [] };
   }
+  const created: string[] = [];
   try {
-    await ensureTenantDatabase(admin, { database: databaseName, role, password, connectionLimit: server.spec.tenantConnectionLimit });
+    const r = await ensureTenantDatabase(admin, { database: databaseName, role, password, connectionLimit: server.spec.tenantConnectionLimit });
+    if (r.createdRole) created.push(`role ${role}`);
+    if (r.createdDatabase) created.push(`database ${databaseName}`);
   } catch (e) {
     return {
       database,
+      created,
       probe: {
         status: 'False',
         reason: 'ProvisioningFailed',
@@ -76,5 +82,5 @@ export async function reconcileTenantDatabase(
     };
   }
   const p = await probeDatabase(target);
-  return { database, probe: p.ok ? { status: 'True', reason: 'Connected', message: p.message } : { status: 'False', reason: p.reason, message: p.message } };
+  return { database, created, probe: p.ok ? { status: 'True', reason: 'Connected', message: p.message } : { status: 'False', reason: p.reason, message: p.message } };
 }
