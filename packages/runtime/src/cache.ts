@@ -61,6 +61,8 @@ export interface Cache {
     kind: Kind<T>,
     opts: InformerRequest<PartialObjectMetadata> & { metadataOnly: true },
   ): Informer<PartialObjectMetadata>;
+  /** For a `metadataOnly` known only at run time: objects are then typed as plain KubeObjects. */
+  informerFor<T extends KubeObject>(kind: Kind<T>, opts: InformerRequest<KubeObject> & { metadataOnly?: boolean }): Informer<KubeObject>;
   /** The cached object, or undefined when it does not exist (as far as the cache knows). */
   get<T extends KubeObject>(kind: Kind<T>, key: ObjectKey, opts?: { metadataOnly?: false }): Promise<T | undefined>;
   get<T extends KubeObject>(kind: Kind<T>, key: ObjectKey, opts: { metadataOnly: true }): Promise<PartialObjectMetadata | undefined>;
