@@ -45,8 +45,6 @@ export interface Agent {
   readonly registry: Registry;
   /** Resolves when the agent has stopped (after stop(), or when HAProxy died: phase Failed). */
   readonly done: Promise<void>;
-  /** Resolves when the newest snapshot received so far has been handled (applied or refused). */
-  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -276,9 +274,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     haproxy: () => haproxy,
     registry,
     done,
-    async idle() {
-      while (working !== undefined || pending !== undefined) await (working ?? Promise.resolve());
-    },
     async stop() {
       abort.abort();
       await sourceDone;
