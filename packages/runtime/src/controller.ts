@@ -291,8 +291,10 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
     });
     const started = performance.now();
     m.activeWorkers.inc(labels);
+    rlog.debug('reconciling');
     try {
       const outcome = outcomeOf(await def.reconciler(req, ctx));
+      rlog.debug('reconciled', { result: outcome.kind, ms: Math.round(performance.now() - started) });
       switch (outcome.kind) {
         case 'done':
           queue.forget(key);
