@@ -254,20 +254,16 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
   /** The cached copy from one of our informers, preferring a full one over metadata-only. */
   const cached = (kind: Kind, key: string) => {
     let meta: Watched | undefined;
+    const ns = parseKey(key).namespace;
     for (const w of watched) {
       if (!sameKind(w.source.kind, kind)) continue;
-      const ns = parseKey(key).namespace;
       if (w.source.opts.namespace !== undefined && w.source.opts.namespace !== ns) continue;
+      const obj = w.informer.store.get(key);
       // A label-filtered informer cannot say an object is absent: it may just not match.
-      if (w.source.opts.labelSelector !== undefined) {
-        const obj = w.informer.store.get(key);
-        if (!obj) continue;
-        if (w.source.opts.metadataOnly) meta ??= w;
-        else return { watched: true as const, obj, metadataOnly: false };
-        continue;
-      }
+      // Except for the primary kind: what the selector excludes is not this controller's.
+      if (w.source.opts.labelSelector !== undefined && !obj && w.source.map !== 'self') continue;
       if (w.source.opts.metadataOnly) meta ??= w;
-      else return { watched: true as const, obj: w.informer.store.get(key), metadataOnly: false };
+      else return { watched: true as const, obj, metadataOnly: false };
     }
     if (meta) return { watched: true as const, obj: meta.informer.store.get(key), metadataOnly: true };
     return { watched: false as const };

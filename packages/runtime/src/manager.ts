@@ -50,6 +50,8 @@ export interface ManagerOptions {
   registry?: Registry;
   /** How long in-flight reconciles may run after shutdown begins. Default 30 s. */
   gracefulShutdownMs?: number;
+  /** start() fails if caches have not synced by then (RBAC missing, CRD not installed). Default 2 min. */
+  cacheSyncTimeoutMs?: number;
   /** Stop on SIGTERM and SIGINT. Default true. */
   handleSignals?: boolean;
   /** Names this replica in the Lease and in events. Default `<hostname>_<uuid>`. */
@@ -276,7 +278,14 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
           resolveElected();
         }
         log.info('waiting for caches to sync', { shard: shard ? `${shard.index}/${shard.count}` : undefined, identity });
-        const ok = await cache.waitForSync(run.signal);
+        const syncTimeout = AbortSignal.timeout(opts.cacheSyncTimeoutMs ?? 120_000);
+        const ok = await cache.waitForSync(AbortSignal.any([run.signal, syncTimeout]));
+        if (!ok && syncTimeout.aborted && !run.signal.aborted) {
+          const pending = cache.health().informers.filter((i) => !i.synced);
+          throw new Error(
+            `caches did not sync within ${opts.cacheSyncTimeoutMs ?? 120_000} ms: ${pending.map((i) => `${i.name}${i.lastError ? ` (${i.lastError})` : ''}`).join(', ')}`,
+          );
+        }
         if (ok) {
           cacheSynced = true;
           resolveSynced();
@@ -288,6 +297,10 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
           else run.signal.addEventListener('abort', () => resolve(), { once: true });
         });
         await stop();
+      } catch (e) {
+        // Ports in use, caches that never sync: release what did start before failing.
+        await stop();
+        throw e;
       } finally {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);

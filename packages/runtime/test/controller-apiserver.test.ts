@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
+import { z } from 'zod';
 import { createClient, type Client } from '../src/client.js';
+import { defineCustomKind } from '../src/crd.js';
 import { setCondition } from '../src/conditions.js';
 import { controller, type ControllerDefinition } from '../src/controller.js';
 import { createEventBroadcaster } from '../src/events.js';
@@ -449,5 +451,14 @@ describe('controllers and the manager on a real apiserver', () => {
       await a.stop();
       await b.stop();
     }
+  });
+
+  it('start() fails with the informers that never synced when a kind is not served', async () => {
+    const Missing = defineCustomKind({ group: 'missing.tugboat.dev', kind: 'Ghost', plural: 'ghosts', scope: 'Namespaced', versions: [{ name: 'v1', spec: z.object({}) }] });
+    const mgrOpts = { cacheSyncTimeoutMs: 1500, waitForLeader: false };
+    await assert.rejects(
+      startManager(cp, [controller('ghost').for(Missing).reconcile(() => undefined)], mgrOpts).then((t) => t.running),
+      /caches did not sync within 1500 ms: missing\.tugboat\.dev\/v1\/Ghost/,
+    );
   });
 });

@@ -13,6 +13,7 @@ import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
 import { createClient, type Client } from '../src/client.js';
 import { controller } from '../src/controller.js';
 import { ConfigMap, Lease, Namespace } from '../src/kinds.js';
+import { LeaderElectionLostError } from '../src/manager.js';
 import { leaderElectionMetrics } from '../src/metrics.js';
 import { eventually } from './support/eventually.js';
 import { startManager } from './support/managers.js';
@@ -139,5 +140,42 @@ describe('leader election between processes', () => {
     } finally {
       await b.stop();
     }
+  });
+
+  it('a leader that can no longer renew stops reconciling and start() rejects', async () => {
+    const lease = { ...LEASE, id: 'steal-test' };
+    let reconciled = 0;
+    const t = await startManager(
+      cp,
+      [
+        controller('stolen')
+          .for(ConfigMap, { namespace: NS })
+          .reconcile(() => {
+            reconciled++;
+          }),
+      ],
+      { leaderElection: lease, identity: 'victim' },
+    );
+    let outcome: unknown;
+    const settled = t.running.then(
+      () => (outcome = 'resolved'),
+      (e: unknown) => (outcome = e),
+    );
+    await eventually('initial reconciles', () => (reconciled > 0 ? true : undefined));
+    // Another holder writes itself into the Lease (as a partitioned-away leader would see it
+    // after its lease expired and someone else took over).
+    const current = await client.get(Lease, { namespace: 'default', name: lease.id });
+    const now = new Date().toISOString().replace(/Z$/, '000Z');
+    await client.update(Lease, { ...current, spec: { ...current.spec, holderIdentity: 'thief', renewTime: now, acquireTime: now, leaseDurationSeconds: 60 } });
+    await settled;
+    assert.ok(outcome instanceof LeaderElectionLostError, `start() should reject with LeaderElectionLostError, got ${String(outcome)}`);
+    assert.equal(t.mgr.isLeader(), false);
+    assert.equal(leaderElectionMetrics(t.registry).masterStatus.get({ name: lease.id }), 0);
+    const after = reconciled;
+    await client.create(ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-loss', namespace: NS } });
+    await sleep(1000);
+    assert.equal(reconciled, after, 'no reconcile after losing the lease');
+    const stolen = await client.get(Lease, { namespace: 'default', name: lease.id });
+    assert.equal(stolen.spec?.holderIdentity, 'thief', 'a leader that lost the lease does not release (or overwrite) it');
   });
 });

@@ -33,8 +33,9 @@ export async function startManager(
   const running = mgr.start();
   // Observed by stop(); this keeps an early rejection from being reported as unhandled.
   running.catch(() => undefined);
-  await mgr.synced;
-  if (waitForLeader) await mgr.elected;
+  // start() rejecting (caches never sync, lost lease) must fail the caller, not hang it.
+  await Promise.race([mgr.synced, running]);
+  if (waitForLeader) await Promise.race([mgr.elected, running]);
   return {
     mgr,
     controllers,
