@@ -201,6 +201,34 @@ describe('Registry controller with real PostgreSQL, S3 and Redis', { timeout: 60
     assert.equal(value(await env.client.get(Secret, { namespace: 'globex', name: n.encryptionKeySecret }), encryptionKeyKey), keyBefore);
   });
 
+  it('runs a dedicated Redis for a tenant without an external cache, and says it cannot PING it from outside the cluster', async () => {
+    await env.tenantNamespace('initech');
+    await env.client.create(
+      Registry,
+      Registry.make({
+        metadata: { name: 'harbor', namespace: 'initech' },
+        spec: { ...env.registrySpec('initech'), cache: { mode: 'Dedicated' } },
+      }),
+    );
+    const n = registryNames('harbor');
+    const r = await env.waitForCondition('initech', 'harbor', 'ComponentsReady', 'True');
+    await env.client.get(Deployment, { namespace: 'initech', name: n.redis });
+    await env.client.get(Service, { namespace: 'initech', name: n.redis });
+    const redisConf = value(await env.client.get(Secret, { namespace: 'initech', name: n.redis }), 'redis.conf');
+    const internal = await env.client.get(Secret, { namespace: 'initech', name: n.internalSecret });
+    assert.ok(redisConf.includes(`requirepass ${value(internal, 'redis-password')}`));
+    // The operator runs outside the cluster here (as in every test: kwok pods are not processes),
+    // so it does not pretend: the cache is Unknown, and so is Ready; nothing is Degraded.
+    const cache = condition(r, 'CacheReady');
+    assert.equal(cache?.status, 'Unknown');
+    assert.equal(cache?.reason, 'NotProbed');
+    assert.match(cache?.message ?? '', /runs outside the cluster and cannot reach the dedicated Redis at harbor-redis\.initech\.svc\.cluster\.local:6379.*use spec\.cache\.mode External/);
+    assert.equal(condition(r, 'Ready')?.status, 'Unknown');
+    assert.equal(condition(r, 'Ready')?.reason, 'CacheNotReady');
+    assert.equal(condition(r, 'Degraded')?.status, 'False');
+    assert.equal(condition(r, 'DatabaseReady')?.status, 'True');
+  });
+
   it('deletionPolicy Delete drops the database, role, bucket, storage user and their Secrets', async () => {
     const r = await env.getRegistry('acme', 'harbor');
     const db = r.status?.database?.name ?? '';
