@@ -234,7 +234,8 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
         shard,
       });
       controllers.push(c);
-      startWorkersIfReady();
+      // Added to a running manager: its informers are new, so wait for them before it works.
+      if (started) void cache.waitForSync(run.signal).then((ok) => ok && startWorkersIfReady());
       return c;
     },
     async start() {

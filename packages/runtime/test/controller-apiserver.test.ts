@@ -461,4 +461,25 @@ describe('controllers and the manager on a real apiserver', () => {
       /caches did not sync within 1500 ms: missing\.tugboat\.dev\/v1\/Ghost/,
     );
   });
+
+  it('a controller added to a running manager reconciles existing and new objects', async () => {
+    await client.create(ConfigMap, configMap('drift', 'pre-existing'));
+    const t = await startManager(cp, []);
+    try {
+      const seen: string[] = [];
+      const c = t.mgr.add(
+        controller('late')
+          .for(ConfigMap, { namespace: 'drift' })
+          .reconcile((req) => {
+            seen.push(req.name);
+          }),
+      );
+      await eventually('pre-existing object reconciled', () => (seen.includes('pre-existing') ? true : undefined));
+      assert.equal(c.running(), true);
+      await client.create(ConfigMap, configMap('drift', 'new-one'));
+      await eventually('new object reconciled', () => (seen.includes('new-one') ? true : undefined));
+    } finally {
+      await t.stop();
+    }
+  });
 });
