@@ -169,13 +169,18 @@ describe('Registry controller with real PostgreSQL, S3 and Redis', { timeout: 60
     const key = value(first, encryptionKeyKey);
     assert.equal(key.length, 16);
 
-    // A spec change makes the controller re-render and re-apply everything.
+    // A spec change makes the controller re-render and re-apply everything; jobservice's changed
+    // config.yml (a ConfigMap) rolls its pods through the checksum annotation.
+    const checksumOf = async () =>
+      (await env.client.get(Deployment, { namespace: 'globex', name: n.jobservice })).spec?.template.metadata?.annotations?.['checksum.registry.tugboat.dev/config'];
+    const checksumBefore = await checksumOf();
     const r = await env.getRegistry('globex', 'harbor');
-    await env.client.patch(Registry, { namespace: 'globex', name: 'harbor' }, { spec: { logLevel: 'debug' } }, 'merge');
+    await env.client.patch(Registry, { namespace: 'globex', name: 'harbor' }, { spec: { components: { jobservice: { workers: 5 } } } }, 'merge');
     await eventually('globex reconciled at its new generation', async () => {
       const now = await env.getRegistry('globex', 'harbor');
       return (now.metadata.generation ?? 0) > (r.metadata.generation ?? 0) && now.status?.observedGeneration === now.metadata.generation ? true : undefined;
     });
+    assert.notEqual(await checksumOf(), checksumBefore);
 
     await env.stopOperator();
     const op = await env.startOperator();
