@@ -108,4 +108,12 @@ describe('registryConditions', () => {
     assert.equal(p.reason, 'ComponentsMissing');
     assert.equal(p.message, 'not created yet: portal');
   });
+
+  it('counts an object that could not be applied as Degraded, with the reason from ComponentsReady', () => {
+    const failed: ProbeResult = { status: 'False', reason: 'ApplyFailed', message: 'applying Deployment a-core failed: field is immutable' };
+    const cs = registryConditions({ database: ok('Database'), cache: ok('Cache'), storage: ok('Storage'), components: failed, upgrade: undefined, rollingOut: false });
+    assert.equal(byType(cs, 'Degraded')?.status, 'True');
+    assert.equal(byType(cs, 'Degraded')?.reason, 'ApplyFailed');
+    assert.equal(byType(cs, 'Ready')?.reason, 'ComponentsNotReady');
+  });
 });

@@ -234,6 +234,20 @@ describe('Registry controller with real PostgreSQL, S3 and Redis', { timeout: 60
     assert.equal(condition(r, 'DatabaseReady')?.status, 'True');
   });
 
+  it('applies everything else and says why when cert-manager is missing for a certManager TLS request', async () => {
+    await env.tenantNamespace('hooli');
+    await env.createRegistry('hooli', 'harbor', {
+      expose: { ingress: { host: 'registry.hooli.example', tls: { certManager: { issuerRef: { name: 'letsencrypt' } } } } },
+    });
+    const r = await env.waitForCondition('hooli', 'harbor', 'Degraded', 'True');
+    assert.equal(condition(r, 'ComponentsReady')?.reason, 'CertificateNotRequested');
+    assert.match(condition(r, 'ComponentsReady')?.message ?? '', /cert-manager is not installed.*install cert-manager or use spec\.expose\.ingress\.tls\.secretName/);
+    assert.equal(condition(r, 'Ready')?.status, 'False');
+    const n = registryNames('harbor');
+    const ing = await eventually('the Ingress, applied after the Certificate was skipped', () => env.client.get(Ingress, { namespace: 'hooli', name: n.ingress }));
+    assert.equal(ing.spec?.tls?.[0]?.secretName, n.tls);
+  });
+
   it('deletionPolicy Delete drops the database, role, bucket, storage user and their Secrets', async () => {
     const r = await env.getRegistry('acme', 'harbor');
     const db = r.status?.database?.name ?? '';

@@ -115,6 +115,9 @@ function upgradeProgress(plan: UpgradePlan | undefined): ConditionInput | undefi
   }
 }
 
+/** ComponentsReady reasons that are failures someone must fix, not waiting. */
+const componentFailures = new Set(['RolloutFailed', 'ApplyFailed', 'CertificateNotRequested', 'SecretMissing', 'SecretInvalid']);
+
 function degradation(o: RegistryObservations): ConditionInput {
   const plan = o.upgrade;
   if (plan?.action === 'MigrationFailed') {
@@ -137,7 +140,7 @@ function degradation(o: RegistryObservations): ConditionInput {
       ['storage', o.storage],
     ] as [string, ProbeResult][]
   ).filter(([, p]) => p.status === 'False');
-  if (o.components.reason === 'RolloutFailed') failing.push(['components', o.components]);
+  if (componentFailures.has(o.components.reason)) failing.push(['components', o.components]);
   if (failing.length > 0) {
     return {
       type: 'Degraded',

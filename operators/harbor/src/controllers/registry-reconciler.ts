@@ -80,6 +80,10 @@ interface Outcome {
   cacheProbe: ProbeResult;
   components: ComponentObservation[];
   rendered: boolean;
+  /** Objects that could not be applied for a reason the user can fix (reported, not retried). */
+  applyProblems: string[];
+  /** An apply failed: reported in the status, then the reconcile fails so it is retried. */
+  applyError: string | undefined;
 }
 
 export function createRegistryReconciler(opts: RegistryReconcilerOptions) {
@@ -123,6 +127,8 @@ export function createRegistryReconciler(opts: RegistryReconcilerOptions) {
       cacheProbe: fail('Pending', 'not checked yet'),
       components: [],
       rendered: false,
+      applyProblems: [],
+      applyError: undefined,
     };
     const [db, bucket] = await Promise.all([
       server && pgAdmin.ok ? reconcileTenantDatabase(src, { name, namespace }, server, pgAdmin.value, { fieldManager: ctx.fieldManager, ensure }) : undefined,
@@ -162,14 +168,26 @@ export function createRegistryReconciler(opts: RegistryReconcilerOptions) {
       const rendered = renderHarbor(input(o.plan.version));
       const owner = withTypeMeta(reg);
       for (const obj of rendered.objects) {
-        // Credentials of retained data must outlive the Registry: no owner, so no garbage
-        // collection, whatever propagation policy deletes the Registry.
-        await ctx.apply(obj, isRetained(obj) ? {} : { owner });
+        try {
+          // Credentials of retained data must outlive the Registry: no owner, so no garbage
+          // collection, whatever propagation policy deletes the Registry.
+          await ctx.apply(obj, isRetained(obj) ? {} : { owner });
+        } catch (e) {
+          // Without cert-manager there is no Certificate kind: the rest still goes out, and the
+          // user is told why the Ingress has no certificate.
+          if (obj.kind === 'Certificate' && isNotFound(e)) {
+            o.applyProblems.push(`cert-manager is not installed (no Certificate kind), so ${obj.metadata.name} was not requested: install cert-manager or use spec.expose.ingress.tls.secretName`);
+            continue;
+          }
+          // Report what failed in the status before the error is retried.
+          o.applyError = `applying ${obj.kind} ${obj.metadata.name} failed: ${e instanceof Error ? e.message : String(e)}`;
+          break;
+        }
       }
-      await deleteStaleMigrationJobs(ctx, name, namespace, spec.version);
+      if (!o.applyError) await deleteStaleMigrationJobs(ctx, name, namespace, spec.version);
       // Created once and then left alone: a Job's pod template cannot change, and the Job's
       // own record (its conditions, a deadline someone extended) is what the plan reads.
-      if (o.plan.action === 'StartMigration') {
+      if (o.plan.action === 'StartMigration' && !o.applyError) {
         const [applied] = await ctx.apply(renderHarbor(input(spec.version)).migrationJob, { owner });
         if (applied?.changed) {
           ctx.recorder.normal(reg, 'MigrationStarted', `upgrading Harbor ${o.plan.from} to ${o.plan.to}: Job ${migrationJobName(name, spec.version)} migrates the database first`, 'Upgrade');
@@ -213,6 +231,11 @@ export function createRegistryReconciler(opts: RegistryReconcilerOptions) {
       components.reason = user.missing.length > 0 ? 'SecretMissing' : 'SecretInvalid';
       components.message = [...user.missing.map((m) => `missing ${m}`), ...user.invalid].join('; ') + `. ${components.message}`;
     }
+    if (o.applyError || o.applyProblems.length > 0) {
+      components.status = 'False';
+      components.reason = o.applyError ? 'ApplyFailed' : 'CertificateNotRequested';
+      components.message = [o.applyError, ...o.applyProblems].filter(Boolean).join('; ') + `. ${components.message}`;
+    }
     const conditions = registryConditions({
       database: o.databaseProbe,
       cache: o.cacheProbe,
@@ -230,6 +253,7 @@ export function createRegistryReconciler(opts: RegistryReconcilerOptions) {
       ...(bucket && store ? { storage: { bucket: bucketOf({ name, namespace, spec }, store), secretName: names.storageSecret } } : {}),
     };
     await writeStatus(reg, ctx, conditions, status);
+    if (o.applyError) throw new Error(o.applyError);
     const ready = conditions.find((c) => c.type === 'Ready')?.status === 'True';
     return { requeueAfter: ready ? (opts.probeIntervalMs ?? 60_000) : (opts.retryIntervalMs ?? 10_000) };
   }
