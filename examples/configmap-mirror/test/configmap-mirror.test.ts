@@ -3,26 +3,12 @@
 // mirror that would overwrite its source.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigMap, createLogger, createRegistry, CustomResourceDefinition, Event, Manager } from '@tugboat/runtime';
 import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
 import { ConfigMirror } from '../api.js';
 import { configMirrorController, renderCopies } from '../controller.js';
+import { eventually } from '@tugboat/testenv';
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? ` (${last.message})` : ''}`);
-}
 
 const source = (name: string, data: Record<string, string>): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
 

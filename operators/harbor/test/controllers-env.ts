@@ -2,7 +2,6 @@
 // controller-manager, scheduler and kwok (so Deployments and Jobs progress), a PostgreSQL
 // server, a SeaweedFS S3 store with IAM, and one Redis per tenant. The operator runs in this
 // process; tests start and stop it.
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createClient,
   createLogger,
@@ -31,21 +30,13 @@ import { installHarborCRDs, startHarborOperator, type HarborOperator, type Harbo
 import type { PostgresConnection } from '../src/provision/postgres.js';
 import type { ObjectStoreConnection } from '../src/provision/s3.js';
 import { generateHarborSecrets } from '../src/render/secrets.js';
+import { eventually as eventuallyWithin } from '@tugboat/testenv';
 
-export async function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
+/** Harbor tenants converge through several services; give them two minutes. */
+export function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  return eventuallyWithin(what, fn, timeoutMs, 250);
 }
+
 
 export interface HarborEnv {
   cp: ControlPlane;

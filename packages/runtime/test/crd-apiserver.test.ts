@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -14,6 +13,7 @@ import { createClient, type Client } from '../src/client.js';
 import { defineCustomKind, type CustomKind } from '../src/crd.js';
 import { CustomResourceDefinition } from '../src/kinds.js';
 import { Widget } from './fixtures/widget.js';
+import { eventually } from '@tugboat/testenv';
 
 // A cluster-scoped kind without status, columns or extras: the other end of the feature range.
 const Gadget = defineCustomKind({
@@ -27,20 +27,6 @@ const Gadget = defineCustomKind({
 const kinds: CustomKind[] = [Widget, Gadget];
 const golden = new URL('./golden/widgets.example.tugboat.dev.yaml', import.meta.url);
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out: ${what}${last instanceof Error ? ` (${last.message})` : ''}`);
-}
 
 function widget(name: string, spec: Record<string, unknown>, apiVersion = 'example.tugboat.dev/v1beta1'): string {
   return JSON.stringify({ apiVersion, kind: 'Widget', metadata: { name, namespace: 'default' }, spec });

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
 import { allowed, denied } from '../src/admission.js';
 import { createClient, type Client } from '../src/client.js';
@@ -16,21 +15,8 @@ import { createRegistry } from '../src/metrics.js';
 import { createWebhookServer, type WebhookServer } from '../src/webhook.js';
 import { widgetConversion } from './fixtures/widget-conversion.js';
 import { Widget } from './fixtures/widget.js';
+import { eventually } from '@tugboat/testenv';
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out: ${what}${last instanceof Error ? ` (${last.message})` : ''}`);
-}
 
 async function servedSerial(port: number, ca: string): Promise<string> {
   const socket = connect({ host: '127.0.0.1', port, ca });

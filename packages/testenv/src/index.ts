@@ -1,3 +1,4 @@
+export * from './eventually.js';
 export * from './binaries.js';
 export * from './controlplane.js';
 export * from './kubeconfig.js';
