@@ -73,10 +73,23 @@ function ownerRef(lb: WorkloadInput['lb']): OwnerReference {
   return { apiVersion: 'lb.tugboat.dev/v1alpha1', kind: 'LoadBalancer', name: lb.name, uid: lb.uid, controller: true, blockOwnerDeletion: true };
 }
 
-/** Class settings that shape the workload, stored on the Deployment (see rollout.ts). */
+function sortedJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${sortedJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Class settings that shape the workload, stored on the Deployment (see rollout.ts). Keys are
+ * sorted: the same settings read back from the apiserver or from this annotation must give the
+ * same text, or the annotation alone would make every reconcile an apply.
+ */
 export function classSnapshot(spec: LoadBalancerClassSpec): string {
   const { rollout: _rollout, ...rest } = spec;
-  return JSON.stringify(rest);
+  return sortedJson(rest);
 }
 
 export function buildWorkload(input: WorkloadInput): Workload {
