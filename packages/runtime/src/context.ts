@@ -14,9 +14,14 @@ import type { Counter } from './metrics.js';
 import { apiVersionOf, keyOf, type Kind, type KubeObject, type ObjectKey } from './object.js';
 import { setControllerReference } from './ownerrefs.js';
 import type { Result } from './reconcile.js';
+import { shardFor, validShardLabel } from './sharding.js';
 
 export interface ApplyOptions {
-  /** Makes every object a controlled child of `owner` (and defaults its namespace to owner's). */
+  /**
+   * Makes every object a controlled child of `owner` (and defaults its namespace to owner's).
+   * Under label-mode sharding the child also gets the owner's shard label, so the Owns()
+   * informers of that shard, filtered by it, see the child.
+   */
   owner?: KubeObject;
   /** Take over fields other managers own. Default true: the controller is the source of truth for what it renders. */
   force?: boolean;
@@ -67,6 +72,14 @@ export interface ContextDeps {
   /** The cached object from an informer this controller owns, if it watches that kind. */
   cached(kind: Kind, key: string): { watched: false } | { watched: true; obj: KubeObject | undefined; metadataOnly: boolean };
   applies: Counter<'controller' | 'result'>;
+  /**
+   * Asked when `cached` says the object of a watched kind is absent, where the cache alone
+   * cannot be trusted with that (label-mode sharding: an object that just got its label leaves
+   * one watch before it enters the other). Returns the object when it exists after all.
+   */
+  confirmAbsent?: (kind: Kind, key: ObjectKey) => Promise<KubeObject | undefined>;
+  /** Label-mode sharding: children applied with an owner inherit its shard under this label. */
+  shardLabel?: { label: string; count: number };
 }
 
 export function fieldManagerFor(controller: string): string {
@@ -101,7 +114,10 @@ export function createReconcileContext(deps: ContextDeps): ReconcileContext {
 
     async get<T extends KubeObject>(kind: Kind<T>, key: ObjectKey) {
       const c = deps.cached(kind, keyOf(key));
-      if (c.watched && !c.metadataOnly) return c.obj as T | undefined;
+      if (c.watched && !c.metadataOnly) {
+        if (c.obj === undefined && deps.confirmAbsent) return (await deps.confirmAbsent(kind, key)) as T | undefined;
+        return c.obj as T | undefined;
+      }
       return deps.cache.get(kind, key);
     },
 
@@ -117,6 +133,11 @@ export function createReconcileContext(deps: ContextDeps): ReconcileContext {
         const ownerNs = opts.owner?.metadata.namespace;
         if (kind.namespaced && !desired.metadata.namespace && ownerNs) desired = { ...desired, metadata: { ...desired.metadata, namespace: ownerNs } };
         if (opts.owner) desired = setControllerReference(opts.owner, desired);
+        const sl = deps.shardLabel;
+        if (opts.owner && sl && validShardLabel(desired.metadata.labels?.[sl.label], sl.count) === undefined) {
+          const labels = { ...desired.metadata.labels, [sl.label]: String(shardFor(opts.owner, sl.count, sl.label)) };
+          desired = { ...desired, metadata: { ...desired.metadata, labels } };
+        }
         desired = withAppliedHash(desired);
         const name = desired.metadata.name;
         if (!name) throw new TypeError(`apply: ${desired.kind} needs metadata.name (server-side apply cannot generate names)`);

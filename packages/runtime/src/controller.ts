@@ -4,6 +4,7 @@
 //   Owns(kind)           events on a child enqueue its controller owner (ownerReferences)
 //   Watches(kind, map)   events on anything enqueue what `map` returns
 //        │  predicates drop events that cannot matter; sharding drops other shards' keys
+//        │  (label-mode sharding: the apiserver already filtered For() and Owns() watches)
 //        ▼
 //   work queue (dedup, one worker per key, backoff, requeueAfter)
 //        ▼
@@ -15,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cache } from './cache.js';
 import type { Client } from './client.js';
 import { createReconcileContext, type ReconcileContext } from './context.js';
-import { isConflict } from './errors.js';
+import { isConflict, isNotFound } from './errors.js';
 import type { EventRecorder } from './events.js';
 import type { FinalizerRunner } from './finalizers.js';
 import type { Informer } from './informer.js';
@@ -27,7 +28,7 @@ import { controllerOf } from './ownerrefs.js';
 import { admits, type Predicate } from './predicates.js';
 import type { RateLimiter } from './ratelimiter.js';
 import { isTerminal, outcomeOf, type Request, type Result } from './reconcile.js';
-import type { ShardSelector } from './sharding.js';
+import { andSelectors, primarySelectors, validShardLabel, type ShardSelector } from './sharding.js';
 import { createWorkQueue, type WorkQueue } from './workqueue.js';
 
 export interface SourceOptions {
@@ -195,21 +196,45 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
   interface Watched {
     source: Source;
     informer: Informer<KubeObject>;
+    /** The selector the informer really watches with (the source's, ANDed with a shard's). */
+    labelSelector: string | undefined;
   }
   const watched: Watched[] = [];
-  let primary: Informer<KubeObject> | undefined;
+  // Label-mode sharding watches the primary kind through two informers (labelled, unlabelled).
+  const primaries: Informer<KubeObject>[] = [];
+  const shard = deps.shard;
+  const labelMode = shard?.mode === 'label';
 
-  const shardOwns = (key: string): boolean => {
-    if (!deps.shard) return true;
-    const obj = primary?.store.get(key);
-    return obj ? deps.shard.owns(obj) : deps.shard.ownsKey(key);
+  const primaryObject = (key: string) => {
+    for (const p of primaries) {
+      const obj = p.store.get(key);
+      if (obj) return obj;
+    }
+    return undefined;
   };
 
-  const enqueue = (req: Request | string) => {
+  /**
+   * Whether this shard reconciles `key`. `from` is the object whose event produced the key:
+   * the primary itself (a delete is no longer in any store, but the event still carries its
+   * labels), or a child, whose shard label is its owner's in label mode.
+   */
+  const shardOwns = (key: string, from?: { obj: KubeObject; self: boolean }): boolean => {
+    if (!shard) return true;
+    const obj = primaryObject(key) ?? (from?.self ? from.obj : undefined);
+    if (obj) return shard.owns(obj);
+    if (labelMode && from && !from.self) {
+      const pin = validShardLabel(from.obj.metadata.labels?.[shard.label], shard.count);
+      if (pin !== undefined) return pin === shard.index;
+    }
+    return shard.ownsKey(key);
+  };
+
+  const enqueueFrom = (req: Request | string, from?: { obj: KubeObject; self: boolean }) => {
     const key = typeof req === 'string' ? req : keyOf(req);
-    if (key === '' || !shardOwns(key)) return;
+    if (key === '' || !shardOwns(key, from)) return;
     queue.add(key);
   };
+  const enqueue = (req: Request | string) => enqueueFrom(req);
 
   const requestsFor = (source: Source, obj: KubeObject): ObjectKey[] => {
     if (source.map === 'self') return [{ namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' }];
@@ -226,48 +251,89 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
   const passes = (source: Source, event: Parameters<typeof admits>[1]) =>
     def.predicates.every((p) => admits(p, event)) && (source.opts.predicates ?? []).every((p) => admits(p, event));
 
+  /** The label selectors a source is watched with: one, or two for a label-sharded primary. */
+  const selectorsFor = (source: Source): (string | undefined)[] => {
+    if (!labelMode || !shard) return [source.opts.labelSelector];
+    if (source.map === 'self') return primarySelectors(shard, source.opts.labelSelector).map((p) => p.labelSelector);
+    // Children carry their owner's shard label (ctx.apply stamps it), so the apiserver can filter them too.
+    if (source.map === 'owner') return [andSelectors(source.opts.labelSelector, shard.pinnedSelector())];
+    return [source.opts.labelSelector];
+  };
+
   for (const source of def.sources) {
-    const req: { namespace?: string; labelSelector?: string } = {};
-    if (source.opts.namespace !== undefined) req.namespace = source.opts.namespace;
-    if (source.opts.labelSelector !== undefined) req.labelSelector = source.opts.labelSelector;
-    const informer = source.opts.metadataOnly
-      ? (deps.cache.informerFor(source.kind, { ...req, metadataOnly: true }) as unknown as Informer<KubeObject>)
-      : deps.cache.informerFor(source.kind, req);
-    if (source.map === 'self') primary = informer;
-    watched.push({ source, informer });
-    informer.addHandler({
-      onAdd(obj) {
-        if (passes(source, { type: 'create', obj })) for (const r of requestsFor(source, obj)) enqueue(r);
-      },
-      onUpdate(old, obj) {
-        if (!passes(source, { type: 'update', old, obj })) return;
-        // The owner may have changed: both the old and the new one must hear about it.
-        const rs = source.map === 'self' ? requestsFor(source, obj) : [...requestsFor(source, old), ...requestsFor(source, obj)];
-        for (const r of rs) enqueue(r);
-      },
-      onDelete(obj) {
-        if (passes(source, { type: 'delete', obj })) for (const r of requestsFor(source, obj)) enqueue(r);
-      },
-    });
+    for (const labelSelector of selectorsFor(source)) {
+      const req: { namespace?: string; labelSelector?: string } = {};
+      if (source.opts.namespace !== undefined) req.namespace = source.opts.namespace;
+      if (labelSelector !== undefined) req.labelSelector = labelSelector;
+      const informer = source.opts.metadataOnly
+        ? (deps.cache.informerFor(source.kind, { ...req, metadataOnly: true }) as unknown as Informer<KubeObject>)
+        : deps.cache.informerFor(source.kind, req);
+      if (source.map === 'self') primaries.push(informer);
+      watched.push({ source, informer, labelSelector });
+      const self = source.map === 'self';
+      informer.addHandler({
+        onAdd(obj) {
+          if (passes(source, { type: 'create', obj })) for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, self });
+        },
+        onUpdate(old, obj) {
+          if (!passes(source, { type: 'update', old, obj })) return;
+          // The owner may have changed: both the old and the new one must hear about it.
+          if (self) for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, self });
+          else {
+            for (const r of requestsFor(source, old)) enqueueFrom(r, { obj: old, self });
+            for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, self });
+          }
+        },
+        onDelete(obj) {
+          if (passes(source, { type: 'delete', obj })) for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, self });
+        },
+      });
+    }
   }
 
   /** The cached copy from one of our informers, preferring a full one over metadata-only. */
   const cached = (kind: Kind, key: string) => {
-    let meta: Watched | undefined;
     const ns = parseKey(key).namespace;
-    for (const w of watched) {
-      if (!sameKind(w.source.kind, kind)) continue;
-      if (w.source.opts.namespace !== undefined && w.source.opts.namespace !== ns) continue;
+    const relevant = watched.filter((w) => sameKind(w.source.kind, kind) && (w.source.opts.namespace === undefined || w.source.opts.namespace === ns));
+    // The primary kind is answered by the primary informers alone: what their selectors (shard
+    // ones included) exclude is not this controller's, however many informers there are.
+    const primary = relevant.filter((w) => w.source.map === 'self');
+    if (primary.length > 0) {
+      for (const w of primary) {
+        const obj = w.informer.store.get(key);
+        if (obj) return { watched: true as const, obj, metadataOnly: false };
+      }
+      return { watched: true as const, obj: undefined, metadataOnly: false };
+    }
+    let meta: Watched | undefined;
+    for (const w of relevant) {
       const obj = w.informer.store.get(key);
       // A label-filtered informer cannot say an object is absent: it may just not match.
-      // Except for the primary kind: what the selector excludes is not this controller's.
-      if (w.source.opts.labelSelector !== undefined && !obj && w.source.map !== 'self') continue;
+      if (w.labelSelector !== undefined && !obj) continue;
       if (w.source.opts.metadataOnly) meta ??= w;
       else return { watched: true as const, obj, metadataOnly: false };
     }
     if (meta) return { watched: true as const, obj: meta.informer.store.get(key), metadataOnly: true };
     return { watched: false as const };
   };
+
+  // With two primary informers (labelled and unlabelled), an object whose label was just set or
+  // removed is briefly in neither: the watch it leaves reports a delete before the other reports
+  // the add. The reconcile that delete causes must not take a live object for a deleted one, so
+  // absence from both is confirmed with one read (deletions are rare; this costs one GET each).
+  const confirmAbsent =
+    labelMode && shard && primaries.length > 1
+      ? async (kind: Kind, key: ObjectKey): Promise<KubeObject | undefined> => {
+          if (!sameKind(kind, def.primary)) return undefined;
+          try {
+            const obj = await deps.client.get(def.primary, key, { signal: abort.signal });
+            return shard.owns(obj) ? obj : undefined;
+          } catch (e) {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          }
+        }
+      : undefined;
 
   const reconcileOne = async (key: string) => {
     const req = parseKey(key);
@@ -284,6 +350,8 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
       finalizers: deps.finalizers,
       cached,
       applies,
+      ...(labelMode && shard ? { shardLabel: { label: shard.label, count: shard.count } } : {}),
+      ...(confirmAbsent ? { confirmAbsent } : {}),
     });
     const started = performance.now();
     m.activeWorkers.inc(labels);
@@ -342,8 +410,7 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
   };
 
   const resync = () => {
-    if (!primary) return;
-    for (const k of primary.store.keys()) enqueue(k);
+    for (const p of primaries) for (const k of p.store.keys()) enqueue(k);
   };
 
   const scheduleResync = () => {

@@ -37,4 +37,5 @@ export * from './controller.js';
 export * from './leaderelection.js';
 export * from './health.js';
 export * from './sharding.js';
+export * from './shardlabels.js';
 export * from './manager.js';

@@ -1,14 +1,18 @@
 // The manager runs controllers over one shared client and cache, and owns the process-level
 // concerns: leader election, probes and metrics, signals, and an orderly shutdown.
 //
-// Start-up (warm standby): caches start and sync on every replica, leader or not, and watch
-// events already fill the work queues. Only the leader starts workers. When the leader goes
-// away, a standby has nothing to list: it reconciles as soon as it holds the Lease.
+// Start-up (warm standby): probe servers, then webhook servers, then caches start on every
+// replica, leader or not, and watch events already fill the work queues. Only the leader starts
+// workers. When the leader goes away, a standby has nothing to list: it reconciles as soon as
+// it holds the Lease. Webhooks serve on every replica too — admission is not leader work, and
+// the apiserver reaches whichever replica its Service picks — and they start before the caches
+// because a cache of a CRD with a conversion webhook served here cannot sync without it.
 //
 // Shutdown (SIGTERM or stop()): no new reconcile starts; those in flight finish (up to
 // gracefulShutdownMs, then their ctx.signal aborts); only then is the Lease released, so the
-// next leader never overlaps with our last reconciles; then caches, servers and the client
-// close and pending event counts are written.
+// next leader never overlaps with our last reconciles; then pending event counts are written
+// and the webhook servers stop — admission keeps working while reconciles drain — and last the
+// caches and client their handlers may use, and the probe servers.
 //
 // Losing the Lease (renewal failed): workers stop at once and start() rejects. The process
 // should exit and be restarted, as controller-runtime does; continuing could act on a world
@@ -24,7 +28,8 @@ import { createLeaderElector, defaultIdentity, type LeaderElectionOptions, type 
 import { createLogger, type Logger } from './log.js';
 import { defaultRegistry, restClientMetrics, type Registry } from './metrics.js';
 import type { Kind } from './object.js';
-import { shardSelector, type ShardOptions, type ShardSelector } from './sharding.js';
+import { labelShardSelector, shardSelector, type ShardingOptions, type ShardOptions, type ShardSelector } from './sharding.js';
+import type { WebhookServer } from './webhook.js';
 
 export interface ManagerOptions {
   /** Path to a kubeconfig. Default: $KUBECONFIG, else ~/.kube/config, else in-cluster. */
@@ -40,8 +45,16 @@ export interface ManagerOptions {
   healthPort?: number;
   /** Bind address of the probe servers. Default 0.0.0.0. */
   bindAddress?: string;
-  /** Reconcile only this shard of every controller's objects (see sharding.ts). */
+  /** Reconcile only this shard of every controller's objects, filtering events in process (hash mode, see sharding.ts). */
   shard?: ShardOptions;
+  /**
+   * Reconcile only this shard, with the apiserver filtering For() and Owns() watches by the
+   * shard label (label mode, see sharding.ts), so the cache holds only this shard's objects.
+   * Not together with `shard`.
+   */
+  sharding?: ShardingOptions;
+  /** Webhook servers to run on every replica (see addWebhookServer). */
+  webhooks?: readonly WebhookServer[];
   /** Custom kinds ctx.apply() may meet without a controller declaring them. */
   kinds?: readonly Kind[];
   cache?: CacheOptions;
@@ -70,6 +83,13 @@ export interface Manager {
   readonly shard: ShardSelector | undefined;
   /** Adds a controller; it watches at once (warm standby) and reconciles once leading. */
   add(def: ControllerDefinition): Controller;
+  /**
+   * Runs `server` on every replica, leader or not: started before the caches (so before the
+   * manager is ready), stopped after reconciles drained and the Lease was released. Its
+   * `/readyz` check (`webhook`, then `webhook-2`, …) passes while it serves a valid
+   * certificate. Added to a running manager, it starts at once.
+   */
+  addWebhookServer(server: WebhookServer): void;
   addHealthCheck(name: string, check: Check): void;
   addReadyCheck(name: string, check: Check): void;
   /** Runs until stop() or a signal (resolves), or until leadership is lost (rejects). */
@@ -111,7 +131,8 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
       },
     }));
   const cache = createCache(client, { onError: (err, context) => log.debug('informer recovered from an error', { err, context }), ...opts.cache });
-  const shard = opts.shard ? shardSelector(opts.shard) : undefined;
+  if (opts.shard && opts.sharding) throw new TypeError('Manager: set shard (hash mode) or sharding (label mode), not both');
+  const shard = opts.sharding ? labelShardSelector(opts.sharding) : opts.shard ? shardSelector(opts.shard) : undefined;
   const events: EventBroadcaster = createEventBroadcaster(client, { reportingInstance: identity, log });
   const graceMs = opts.gracefulShutdownMs ?? 30_000;
   const controllers: RunningController[] = [];
@@ -151,6 +172,27 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
   let lost = false;
 
   const finalizersFor = new Map<string, FinalizerRunner>();
+  const webhooks: WebhookServer[] = [];
+  const webhookFailures = new Map<WebhookServer, string>();
+
+  const startWebhook = async (w: WebhookServer) => {
+    try {
+      await w.start();
+    } catch (e) {
+      webhookFailures.set(w, `the webhook server failed to start: ${e instanceof Error ? e.message : String(e)}`);
+      throw e;
+    }
+  };
+
+  const addWebhookServer = (w: WebhookServer) => {
+    if (run.signal.aborted) throw new Error('manager is stopping');
+    if (webhooks.includes(w)) throw new Error('this webhook server was already added');
+    webhooks.push(w);
+    readyChecks.set(webhooks.length === 1 ? 'webhook' : `webhook-${webhooks.length}`, () => webhookFailures.get(w) ?? w.ready());
+    if (started) {
+      startWebhook(w).catch((err: unknown) => log.error('webhook server failed to start', { err }));
+    }
+  };
 
   const startWorkersIfReady = () => {
     if (!leading || !cacheSynced || run.signal.aborted) return;
@@ -185,8 +227,9 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
     // 2. Only now give up the Lease: the next leader must not overlap our last reconciles.
     electionSignal.abort();
     if (electionDone) await electionDone;
-    // 3. Everything else.
+    // 3. Everything else; webhooks before the cache and client their handlers may read through.
     await events.close();
+    await Promise.all(webhooks.map((w) => w.stop()));
     await cache.stop();
     await Promise.all(servers.map((s) => s.close()));
     servers = [];
@@ -215,6 +258,7 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
       return metricsUrl;
     },
     isLeader: () => leading,
+    addWebhookServer,
     addHealthCheck: (name, check) => void healthChecks.set(name, check),
     addReadyCheck: (name, check) => void readyChecks.set(name, check),
     add(def) {
@@ -251,6 +295,10 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
       }
       try {
         await startServers();
+        // Settle every start before failing, so stop() finds nothing still half-started.
+        const starts = await Promise.allSettled(webhooks.map(startWebhook));
+        const failed = starts.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
         cache.start();
         if (leaderOpts) {
           const le = createLeaderElector(
@@ -310,6 +358,7 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
     },
     stop,
   };
+  for (const w of opts.webhooks ?? []) addWebhookServer(w);
   return mgr;
 }
 

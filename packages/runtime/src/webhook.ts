@@ -6,6 +6,7 @@
 // conversion clientConfig with server-side apply, and renewed certificates are swapped in with
 // `setSecureContext`, without a restart or a dropped request.
 import { createServer, type Server } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { reviewMutating, reviewValidating, type MutatingHandler, type Operation, type ValidatingHandler } from './admission.js';
@@ -93,6 +94,12 @@ export interface WebhookServer {
   readonly port: number;
   /** The CA bundle clients should trust (PEM), once started. */
   caBundle(): string;
+  /**
+   * Readiness: resolves to nothing when the server accepts a TLS handshake on its port and
+   * serves a certificate that is valid now (and chains to the CA bundle, when there is one);
+   * otherwise to the reason. The manager's `/readyz` runs it as the `webhook` check.
+   */
+  ready(): Promise<string | undefined>;
   /** Renews the serving certificate now (and the CA with `{ ca: true }`); self-managed CA only. */
   rotate(opts?: { ca?: boolean }): Promise<void>;
   /** The configurations for the registered webhooks, for a given endpoint and CA bundle. */
@@ -231,6 +238,37 @@ async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
     throw new HttpError(400, 'request body is not JSON');
+  }
+}
+
+/** A TLS handshake with our own listener: proves it is up and shows what a caller is served. */
+async function checkServing(host: string, port: number, caBundle: string, timeoutMs: number): Promise<string | undefined> {
+  // The certificate names the Service or the address the apiserver uses, not necessarily the
+  // address we dial, so the chain and the dates are checked and the host name is not.
+  const socket = tlsConnect({
+    host,
+    port,
+    ...(caBundle !== '' ? { ca: caBundle } : {}),
+    rejectUnauthorized: caBundle !== '',
+    checkServerIdentity: () => undefined,
+  });
+  socket.setTimeout(timeoutMs);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+      socket.once('timeout', () => reject(new Error(`no TLS handshake within ${timeoutMs} ms`)));
+    });
+    const cert = socket.getPeerX509Certificate();
+    if (!cert) return 'the server presented no certificate';
+    const now = Date.now();
+    if (now < new Date(cert.validFrom).getTime()) return `the serving certificate is not valid before ${cert.validFrom}`;
+    if (now >= new Date(cert.validTo).getTime()) return `the serving certificate expired at ${cert.validTo}`;
+    return undefined;
+  } catch (e) {
+    return `serving on ${host}:${port} failed: ${e instanceof Error ? e.message : String(e)}`;
+  } finally {
+    socket.destroy();
   }
 }
 
@@ -387,6 +425,13 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
     caBundle() {
       if (!material) throw new Error('webhook server not started');
       return material.caBundle;
+    },
+    async ready() {
+      const s = server;
+      if (!s || !material) return 'the webhook server has not started';
+      if (!s.listening) return 'the webhook server is not listening';
+      const dial = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+      return checkServing(dial, port, material.caBundle, 5_000);
     },
     async rotate(o = {}) {
       if (!rotator) throw new Error('rotate() needs the self-managed CA');
