@@ -60,7 +60,7 @@ import { buildWorkload, certificatePath, podPaths } from './workload.js';
 export interface LoadBalancerControllerOptions {
   caches: FleetCaches;
   allocator: Allocator;
-  /** Creates each namespace's agent ServiceAccount and Role (pods data plane only). */
+  /** Creates each namespace's agent ServiceAccount and Role, which the pods run as. */
   agentAccess?: AgentAccess | undefined;
   agentImage: string;
   /**

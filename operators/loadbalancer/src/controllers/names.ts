@@ -15,10 +15,8 @@ export function lbLabelValue(lbName: string): string {
 export const lbLabel = 'lb.tugboat.dev/loadbalancer';
 /** Label on LB Deployments: the LoadBalancerClass, so a class finds its members' workloads. */
 export const classLabel = 'lb.tugboat.dev/class';
-/** Pod annotation written by the agent: hash of the configuration it runs. */
-export const appliedHashAnnotation = 'lb.tugboat.dev/applied-config-hash';
-/** Pod annotation written by the agent: a configuration it refused (hash and first line of why). */
-export const rejectedAnnotation = 'lb.tugboat.dev/config-rejected';
+/** The agent's report on its pod (the applied hash, a refused configuration): api/annotations.ts. */
+export { appliedHashAnnotation, rejectedAnnotation } from '../api/annotations.js';
 /** ConfigMap annotation: hash of the rendered configuration it holds. */
 export const configHashAnnotation = 'lb.tugboat.dev/config-hash';
 /** Deployment annotation: the class generation its pods are rendered from. */

@@ -108,7 +108,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     loadBalancerController({
       caches,
       allocator,
-      agentAccess: dataPlane === 'pods' ? agentAccess(client, fieldManager) : undefined,
+      agentAccess: agentAccess(client, fieldManager),
       agentImage: opts.agentImage ?? defaultAgentImage,
       dataPlane,
       ...(opts.hostRunDir !== undefined ? { hostRunDir: opts.hostRunDir } : {}),
