@@ -213,23 +213,27 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
     return undefined;
   };
 
+  /** The object whose event produced a request, and how it maps to the primary. */
+  type Origin = { obj: KubeObject; via: 'self' | 'owner' | 'map' };
+
   /**
    * Whether this shard reconciles `key`. `from` is the object whose event produced the key:
    * the primary itself (a delete is no longer in any store, but the event still carries its
-   * labels), or a child, whose shard label is its owner's in label mode.
+   * labels), or a child, whose shard label is its owner's in label mode. A Watches() object's
+   * labels say nothing about the primaries it maps to.
    */
-  const shardOwns = (key: string, from?: { obj: KubeObject; self: boolean }): boolean => {
+  const shardOwns = (key: string, from?: Origin): boolean => {
     if (!shard) return true;
-    const obj = primaryObject(key) ?? (from?.self ? from.obj : undefined);
+    const obj = primaryObject(key) ?? (from?.via === 'self' ? from.obj : undefined);
     if (obj) return shard.owns(obj);
-    if (labelMode && from && !from.self) {
+    if (labelMode && from?.via === 'owner') {
       const pin = validShardLabel(from.obj.metadata.labels?.[shard.label], shard.count);
       if (pin !== undefined) return pin === shard.index;
     }
     return shard.ownsKey(key);
   };
 
-  const enqueueFrom = (req: Request | string, from?: { obj: KubeObject; self: boolean }) => {
+  const enqueueFrom = (req: Request | string, from?: Origin) => {
     const key = typeof req === 'string' ? req : keyOf(req);
     if (key === '' || !shardOwns(key, from)) return;
     queue.add(key);
@@ -270,22 +274,22 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
         : deps.cache.informerFor(source.kind, req);
       if (source.map === 'self') primaries.push(informer);
       watched.push({ source, informer, labelSelector });
-      const self = source.map === 'self';
+      const via = source.map === 'self' || source.map === 'owner' ? source.map : 'map';
       informer.addHandler({
         onAdd(obj) {
-          if (passes(source, { type: 'create', obj })) for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, self });
+          if (passes(source, { type: 'create', obj })) for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, via });
         },
         onUpdate(old, obj) {
           if (!passes(source, { type: 'update', old, obj })) return;
           // The owner may have changed: both the old and the new one must hear about it.
-          if (self) for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, self });
+          if (via === 'self') for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, via });
           else {
-            for (const r of requestsFor(source, old)) enqueueFrom(r, { obj: old, self });
-            for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, self });
+            for (const r of requestsFor(source, old)) enqueueFrom(r, { obj: old, via });
+            for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, via });
           }
         },
         onDelete(obj) {
-          if (passes(source, { type: 'delete', obj })) for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, self });
+          if (passes(source, { type: 'delete', obj })) for (const r of requestsFor(source, obj)) enqueueFrom(r, { obj, via });
         },
       });
     }
