@@ -127,6 +127,15 @@ describe('webhook servers in the manager, on a real apiserver', () => {
     assert.match(ready, /\[\+\]informers ok/);
     await admitsThrough(client, WORK, 'solo');
 
+    // A server added to the running manager starts at once and gets its own check.
+    const late = replicaWebhook(mgr.client, 'solo-late', registry);
+    mgr.addWebhookServer(late);
+    await eventually('the late webhook is ready', async () => ((await fetch(`${mgr.healthUrl}/readyz/webhook-2`)).status === 200 ? true : undefined));
+    await eventually('the late webhook is installed', async () => {
+      await admitsThrough(client, WORK, 'solo-late');
+      return true;
+    });
+
     // A reconcile in flight holds the shutdown; admission keeps working meanwhile.
     await client.create(ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'slow', namespace: WORK } });
     await eventually('reconcile started', () => (reconcileStarted ? true : undefined));
@@ -140,6 +149,7 @@ describe('webhook servers in the manager, on a real apiserver', () => {
     await running;
     assert.equal(reconcileFinished, true);
     assert.match((await server.ready()) ?? '', /not listening/);
+    assert.match((await late.ready()) ?? '', /not listening/);
     // The configuration is still installed and fails closed: the apiserver really called us before.
     await assert.rejects(client.create(ConfigMap, forReplica(WORK, 'solo', false)), /failed calling webhook/);
   });
