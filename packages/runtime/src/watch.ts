@@ -14,21 +14,29 @@ export interface WatchEvent<T extends KubeObject = KubeObject> {
 /** The annotation a bookmark carries when a WatchList stream has sent every initial object. */
 export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
 
-/** Splits a byte stream into parsed JSON values, one per non-empty line. */
+/**
+ * Splits a byte stream into parsed JSON values, one per non-empty line. Only the newly arrived
+ * chunk is searched for a newline; the partial line before it is kept as a list of pieces, so a
+ * 1 MB object spread over many chunks costs linear, not quadratic, time.
+ */
 export async function* decodeJsonLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<unknown> {
   const decoder = new TextDecoder('utf-8');
-  let buf = '';
+  let pending: string[] = [];
   for await (const chunk of chunks) {
-    buf += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let start = 0;
     let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      pending.push(text.slice(start, nl));
+      const line = (pending.length === 1 ? (pending[0] ?? '') : pending.join('')).trim();
+      pending = [];
+      start = nl + 1;
       if (line !== '') yield JSON.parse(line) as unknown;
     }
+    if (start < text.length) pending.push(text.slice(start));
   }
-  buf += decoder.decode();
-  const rest = buf.trim();
+  pending.push(decoder.decode());
+  const rest = pending.join('').trim();
   if (rest !== '') yield JSON.parse(rest) as unknown;
 }
 
