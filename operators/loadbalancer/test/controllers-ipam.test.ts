@@ -56,7 +56,10 @@ describe('address allocation at volume', () => {
       client,
       namespace: system,
       identity,
-      leaderElection: {},
+      // The operators run one after the other, never side by side, so no Lease is needed; and a
+      // Lease renewal queued behind a thousand reconciles on a loaded machine can miss its
+      // deadline, which would end the operator mid-test (see docs: Controller limits).
+      leaderElection: false,
       concurrency: 16,
       gracefulShutdownMs: 0,
       multus: false,
@@ -148,9 +151,11 @@ describe('address allocation at volume', () => {
     await cp.kubectl(['delete', 'loadbalancers', '--all', '-n', 'narrow', '--wait=false']);
     await ensureNamespace(client, 'restart');
     await client.create(IPPool, poolObject('restart', ['10.40.0.0/22']));
-    await createMany(client, 'restart', 'restart', 400, 'r');
+    // Stop the operator as soon as allocation is under way, while creations still arrive.
+    const creating = createMany(client, 'restart', 'restart', 400, 'r');
     await eventually('allocation under way', async () => ((await allocationsOf(client, 'restart')).length >= 40 ? true : undefined), 120_000, 50);
     await op?.stop();
+    await creating;
     const midway = (await allocationsOf(client, 'restart')).length;
     assert.ok(midway < 400, `the first operator should stop before finishing (${midway} allocated)`);
     op = await start('second');

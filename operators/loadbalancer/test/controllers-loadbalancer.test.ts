@@ -34,7 +34,7 @@ describe('LoadBalancer operator on a real control plane', () => {
     op = await startOperator({
       client,
       namespace: system,
-      leaderElection: { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 },
+      leaderElection: {},
       webhook: { port: 0 },
       concurrency: 4,
     });
