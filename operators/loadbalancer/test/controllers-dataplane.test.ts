@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,5 +145,37 @@ describe('operator and agent on one host', () => {
     const depAfter = await client.get(Deployment, { namespace: ns, name: 'shop-haproxy' });
     assert.equal(depAfter.metadata.generation, dep.metadata.generation, 'the Deployment was not touched');
     assert.match(agentOutput, /servers updated without reload/);
+  });
+
+  it('reports a configuration HAProxy refuses as Degraded while the old one keeps serving', async () => {
+    const lb = await client.get(LoadBalancer, { namespace: ns, name: 'shop' });
+    const address = lb.status?.address ?? '';
+    // Something else holds the port the new listener wants: `haproxy -c` passes, the reload cannot bind.
+    const squatter = createServer();
+    const busy = await freePort(address);
+    await new Promise<void>((r) => squatter.listen(busy, address, r));
+    try {
+      await client.patch(
+        LoadBalancer,
+        { namespace: ns, name: 'shop' },
+        { spec: { listeners: [{ name: 'http', port, protocol: 'HTTP', defaultPool: 'web' }, { name: 'extra', port: busy, protocol: 'HTTP', defaultPool: 'web' }] } },
+        'merge',
+      );
+      const degraded = await eventually('Degraded ConfigurationRejected', async () => {
+        const o = await client.get(LoadBalancer, { namespace: ns, name: 'shop' });
+        return condition(o, 'Degraded')?.reason === 'ConfigurationRejected' ? o : undefined;
+      }, 60_000).catch((e: Error) => assert.fail(`${e.message}\nagent output:\n${agentOutput}`));
+      assert.match(condition(degraded, 'Degraded')?.message ?? '', /HAProxy refused the newest configuration on 1 replica\(s\) and keeps serving the previous one/);
+      assert.notEqual(degraded.status?.appliedConfigHash, degraded.status?.configHash);
+      assert.equal((await get(`http://${address}:${port}/`)).body, 'backend-b', 'the previous configuration still serves');
+    } finally {
+      await new Promise<void>((r) => squatter.close(() => r()));
+    }
+    // The port is free again: removing the listener (or retrying) brings the LB back to a clean state.
+    await client.patch(LoadBalancer, { namespace: ns, name: 'shop' }, { spec: { listeners: [{ name: 'http', port, protocol: 'HTTP', defaultPool: 'web' }] } }, 'merge');
+    await eventually('healthy again', async () => {
+      const o = await client.get(LoadBalancer, { namespace: ns, name: 'shop' });
+      return condition(o, 'Degraded')?.status === 'False' && o.status?.appliedConfigHash === o.status?.configHash ? o : undefined;
+    }, 60_000).catch((e: Error) => assert.fail(`${e.message}\nagent output:\n${agentOutput}`));
   });
 });

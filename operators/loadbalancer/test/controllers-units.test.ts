@@ -171,7 +171,7 @@ describe('workload', () => {
     assert.equal(w.deployment.metadata.annotations?.['lb.tugboat.dev/class-generation'], '3');
     assert.equal(w.deployment.metadata.annotations?.['lb.tugboat.dev/class-spec'], classSnapshot(builtinClassSpec));
   });
-  it('changes the pod template when the class image changes, not when members change', () => {
+  it('changes the pod template when the class image changes, not when members or listeners change', () => {
     const base = buildWorkload(input);
     const image = buildWorkload({ ...input, classSpec: { ...builtinClassSpec, haproxy: { image: 'docker.io/library/haproxy:2.8', version: '2.8' } } });
     assert.notDeepEqual(image.deployment.spec?.template, base.deployment.spec?.template);
@@ -180,6 +180,10 @@ describe('workload', () => {
     const members = buildWorkload({ ...input, lb: { ...lb, spec: spec2 }, config: cfg2 });
     assert.deepEqual(members.deployment.spec?.template, base.deployment.spec?.template);
     assert.notEqual(members.configMap.metadata.annotations?.['lb.tugboat.dev/config-hash'], config.hash);
+    const spec3 = { ...spec, listeners: [...spec.listeners, { ...spec.listeners[0]!, name: 'alt', port: 8081 }] };
+    const cfg3 = renderHaproxyConfig({ namespace: 'apps', name: 'shop', spec: spec3, classSpec: builtinClassSpec, bindAddresses: ['192.0.2.7'], runtime: { adminSocket: '/var/run/tugboat-lb/admin.sock', statsAddress: '0.0.0.0' } });
+    const listeners = buildWorkload({ ...input, lb: { ...lb, spec: spec3 }, config: cfg3 });
+    assert.deepEqual(listeners.deployment.spec?.template, base.deployment.spec?.template, 'a new listener is a reload, not new pods');
   });
   it('mounts TLS Secrets where the renderer expects them', () => {
     const tlsSpec = loadBalancerSpecSchema.parse({

@@ -13,7 +13,7 @@
 // The configuration hash is deliberately NOT on the pod template: a new hash would restart
 // every replica, while the agent applies member changes through the runtime API and everything
 // else with a hitless reload. The template changes only for what needs new pods (image,
-// resources, address, certificates).
+// resources, address, certificates); listeners, members and policies are configuration.
 import type { ApplyConfiguration, ConfigMap, Container, Deployment, OwnerReference, PodDisruptionBudget, Volume } from '@tugboat/runtime';
 import type { LoadBalancerSpec } from '../api/loadbalancer.js';
 import { defaultSizes, type LoadBalancerClassSpec } from '../api/loadbalancerclass.js';
@@ -111,9 +111,6 @@ export function buildWorkload(input: WorkloadInput): Workload {
       secret: { secretName: s, items: [{ key: 'tls.crt', path: 'cert.pem' }, { key: 'tls.key', path: 'cert.pem.key' }], defaultMode: 0o400 },
     })),
   ];
-  const ports = [...lb.spec.listeners]
-    .sort((a, b) => a.port - b.port)
-    .map((l) => ({ name: `l-${l.port}`, containerPort: l.port, protocol: 'TCP' as const }));
   const haproxy: Container = {
     name: 'haproxy',
     image: classSpec.haproxy.image,
@@ -128,7 +125,12 @@ export function buildWorkload(input: WorkloadInput): Workload {
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ],
-    ports: [...ports, { name: 'stats', containerPort: classSpec.global.statsPort, protocol: 'TCP' }, { name: 'agent', containerPort: agentPort, protocol: 'TCP' }],
+    // Listener ports are deliberately not declared: they are informational only, and listing
+    // them would make every listener change a new pod instead of a hitless reload.
+    ports: [
+      { name: 'stats', containerPort: classSpec.global.statsPort, protocol: 'TCP' },
+      { name: 'agent', containerPort: agentPort, protocol: 'TCP' },
+    ],
     resources: { requests: { cpu: size.cpu, memory: size.memory }, limits: { cpu: size.cpu, memory: size.memory } },
     readinessProbe: { httpGet: { path: '/readyz', port: agentPort }, periodSeconds: 2, failureThreshold: 2 },
     livenessProbe: { httpGet: { path: '/healthz', port: agentPort }, periodSeconds: 10, failureThreshold: 3 },
