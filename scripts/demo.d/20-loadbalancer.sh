@@ -126,5 +126,5 @@ echo
 echo "Try it:"
 echo "  curl http://$WEB:8080/"
 echo "  kubectl -n demo patch lb web --type merge -p '{\"spec\":{\"pools\":[{\"name\":\"web\",\"members\":[{\"address\":\"$HOST_IP\",\"port\":18083}]}]}}'"
-echo "  kubectl -n demo get lb web -o jsonpath='{.status.conditions}'   # then curl again: backend-3, no reload"
+echo "  kubectl -n demo get lb web -o jsonpath='{.status.conditions}'   # then curl again: backend-3"
 echo "  logs: $LOGS/lb-operator.log, $LOGS/lb-agent-web.log"
