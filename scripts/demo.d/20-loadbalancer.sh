@@ -5,7 +5,8 @@
 # pods are kwok's (nothing runs in them), so the data plane runs here instead: one
 # tugboat-lb-agent per LB, following the LB's ConfigMap through the API and running a real
 # HAProxy bound to the LB's 127.0.10.x address, reporting on the LB's pod what it applied.
-# Three tiny HTTP backends on 127.0.0.1:18081-18083 answer behind them.
+# Three tiny HTTP backends answer behind them: two on loopback, one in a network namespace the
+# demo creates (EndpointSlices refuse loopback addresses).
 # Run by scripts/demo.sh with KUBECONFIG exported. Every process is recorded as a process group
 # under the cluster's pids/ directory, so `npx tugboat cluster down` stops them all.
 set -euo pipefail
@@ -44,21 +45,50 @@ k wait --for=condition=Established --timeout=60s crd/loadbalancers.lb.tugboat.de
   crd/loadbalancerclasses.lb.tugboat.dev crd/ipallocations.lb.tugboat.dev crd/network-attachment-definitions.k8s.cni.cncf.io >/dev/null
 echo "CRDs installed: $(k get crd -o name | grep -c 'lb.tugboat.dev') lb.tugboat.dev kinds + NetworkAttachmentDefinition"
 
-# --- backends: three tiny HTTP servers on loopback ------------------------------------------------
-# EndpointSlices refuse loopback addresses, so the Service-backed sample's backend listens on
-# this host's own address.
-HOST_IP=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | grep -v '^127\.' | head -1 || true)
-HOST_IP=${HOST_IP:-127.0.0.1}
-BIND=(127.0.0.1 127.0.0.1 "$HOST_IP")
+# --- backends: three tiny HTTP servers -----------------------------------------------------------
+# Two listen on loopback. EndpointSlices refuse loopback addresses, so the Service-backed sample's
+# backend runs in a network namespace this demo makes itself (a test host of our own, reached
+# over a veth pair), never on an address outside this machine.
+NETNS=tugboat-demo
+NS_HOST_IP=10.231.0.1
+NS_IP=10.231.0.2
+netns_up() {
+  ip netns list 2>/dev/null | grep -qw "$NETNS" && ip -n "$NETNS" addr show dev veth-tb-ns 2>/dev/null | grep -q "$NS_IP" && return 0
+  ip netns del "$NETNS" 2>/dev/null || true
+  ip link del veth-tb-host 2>/dev/null || true
+  ip netns add "$NETNS" &&
+    ip link add veth-tb-host type veth peer name veth-tb-ns &&
+    ip link set veth-tb-ns netns "$NETNS" &&
+    ip addr add "$NS_HOST_IP/30" dev veth-tb-host && ip link set veth-tb-host up &&
+    ip -n "$NETNS" addr add "$NS_IP/30" dev veth-tb-ns && ip -n "$NETNS" link set veth-tb-ns up &&
+    ip -n "$NETNS" link set lo up
+}
+# `tugboat cluster down` runs the cluster's cleanup/ scripts: remove the namespace with it.
+mkdir -p "$HOME_DIR/cluster/cleanup"
+printf '#!/bin/sh
+ip netns del %s 2>/dev/null; ip link del veth-tb-host 2>/dev/null; exit 0\n' "$NETNS" > "$HOME_DIR/cluster/cleanup/lb-netns.sh"
+chmod +x "$HOME_DIR/cluster/cleanup/lb-netns.sh"
+IN_NS=()
+if netns_up 2>/dev/null; then
+  IN_NS=(ip netns exec "$NETNS")
+  SVC_IP=$NS_IP
+else
+  echo "(could not create network namespace $NETNS — needs root and iproute2; the Service-backed LB gets no traffic)"
+  SVC_IP=""
+fi
+BIND=(127.0.0.1 127.0.0.1 "${SVC_IP:-127.0.0.1}")
 for i in 1 2 3; do
   stop "lb-backend-$i"
-  start "lb-backend-$i" "$LOGS/lb-backend-$i.log" node -e '
+  prefix=()
+  [ "$i" = 3 ] && [ -n "$SVC_IP" ] && prefix=("${IN_NS[@]}")
+  start "lb-backend-$i" "$LOGS/lb-backend-$i.log" "${prefix[@]}" node -e '
     const name = process.argv[1], port = Number(process.argv[2]);
     require("http").createServer((req, res) => { res.writeHead(200, { "content-type": "text/plain" }); res.end(`hello from ${name} (${req.url})\n`); })
       .listen(port, process.argv[3], () => console.log(`${name} on ${process.argv[3]}:${port}`));' "backend-$i" "$((18080 + i))" "${BIND[$((i - 1))]}"
 done
 for i in 1 2 3; do waitfor "backend $i" 20 curl -sf "http://${BIND[$((i - 1))]}:$((18080 + i))/healthz"; done
-echo "backends on 127.0.0.1:18081, 127.0.0.1:18082, $HOST_IP:18083"
+echo "backends on 127.0.0.1:18081, 127.0.0.1:18082${SVC_IP:+, $SVC_IP:18083 (network namespace $NETNS)}"
+HOST_IP=${SVC_IP:-192.0.2.10}
 
 # --- the operator -------------------------------------------------------------------------------
 if running lb-operator; then
@@ -120,11 +150,11 @@ echo
 echo "curl through the load balancers:"
 for _ in 1 2 3 4; do printf '  curl http://%s:8080/  -> %s' "$WEB" "$(curl -s --max-time 5 "http://$WEB:8080/")"; echo; done
 printf '  curl http://%s:9000/  -> %s\n' "$TCP" "$(curl -s --max-time 5 "http://$TCP:9000/")"
-printf '  curl http://%s:8080/v1 -> %s\n' "$API" "$(curl -s --max-time 5 "http://$API:8080/v1")"
+[ -n "$SVC_IP" ] && printf '  curl http://%s:8080/v1 -> %s\n' "$API" "$(curl -s --max-time 5 "http://$API:8080/v1")"
 printf '  curl http://%s:8080/admin -> HTTP %s (the no-admin policy)\n' "$API" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$API:8080/admin")"
 echo
 echo "Try it:"
 echo "  curl http://$WEB:8080/"
-echo "  kubectl -n demo patch lb web --type merge -p '{\"spec\":{\"pools\":[{\"name\":\"web\",\"members\":[{\"address\":\"$HOST_IP\",\"port\":18083}]}]}}'"
+[ -n "$SVC_IP" ] && echo "  kubectl -n demo patch lb web --type merge -p '{\"spec\":{\"pools\":[{\"name\":\"web\",\"members\":[{\"address\":\"$HOST_IP\",\"port\":18083}]}]}}'"
 echo "  kubectl -n demo get lb web -o jsonpath='{.status.conditions}'   # then curl again: backend-3"
 echo "  logs: $LOGS/lb-operator.log, $LOGS/lb-agent-web.log"

@@ -2,7 +2,7 @@
 // kube-controller-manager, kube-scheduler and kwok with fake nodes so Deployments' pods get
 // scheduled and become Ready. Every component listens on a free 127.0.0.1 port, so several
 // control planes can run side by side.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -384,6 +384,14 @@ export async function stopPersistent(dir: string): Promise<boolean> {
       process.kill(-pid, 'SIGKILL');
     } catch {
       /* gone */
+    }
+  }
+  // Demo steps may also leave host state that is not a process (a network namespace, say) and
+  // record how to undo it as executables in <dir>/cleanup/.
+  const cleanupDir = join(dir, 'cleanup');
+  if (existsSync(cleanupDir)) {
+    for (const f of readdirSync(cleanupDir).sort()) {
+      spawnSync(join(cleanupDir, f), [], { stdio: 'ignore', timeout: 30_000 });
     }
   }
   rmSync(dir, { recursive: true, force: true });
