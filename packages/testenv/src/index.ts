@@ -9,3 +9,4 @@ export * from './postgres.js';
 export * from './redis.js';
 export * from './s3.js';
 export * from './registry.js';
+export * from './certmanager.js';

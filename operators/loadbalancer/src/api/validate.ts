@@ -31,6 +31,9 @@ export interface ValidationContext {
   secretNames?: ReadonlySet<string>;
 }
 
+export const issuerHostnamesMessage =
+  'tls.issuer needs hostnames: the DNS names cert-manager issues the certificate for (and, for HTTP-01, that resolve to the load balancer address), e.g. hostnames: [shop.example.com]';
+
 function checkDuration(errors: FieldError[], path: string, value: string | undefined): void {
   if (value === undefined) return;
   const ms = durationMs(value);
@@ -213,10 +216,12 @@ function validatePoolModes(errors: FieldError[], spec: LoadBalancerSpec): void {
 export function validateLoadBalancerSpec(input: unknown, ctx: ValidationContext = {}): FieldError[] {
   const parsed = loadBalancerSpecSchema.safeParse(input);
   if (!parsed.success) {
-    return parsed.error.issues.map((i) => ({
-      path: ['spec', ...i.path].map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('').replace(/^\./, ''),
-      message: i.message,
-    }));
+    return parsed.error.issues.map((i) => {
+      const path = ['spec', ...i.path].map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('').replace(/^\./, '');
+      // cert-manager issues for the names listed here; without one there is nothing to request.
+      const missingIssuerHosts = path.endsWith('.tls.issuer.hostnames') && (i.code === 'invalid_type' || i.code === 'too_small');
+      return { path, message: missingIssuerHosts ? issuerHostnamesMessage : i.message };
+    });
   }
   const spec = parsed.data;
   const errors: FieldError[] = [];

@@ -9,6 +9,7 @@
 //   ConfigMap, PodDisruptionBudget    metadata only (declared by the controller's owns())
 //   EndpointSlice                     addresses, readiness and ports; no topology, no targetRefs
 //   Service                           ports only
+//   Secret (cert-manager issued, by the LB label)   metadata only: whether it exists
 //
 // Indexes answer the fan-in questions without scans: which LBs use this pool / class /
 // Service, which LBs wait for an address in a pool, which pods belong to an LB.
@@ -16,6 +17,7 @@ import {
   Deployment,
   EndpointSlice,
   Pod,
+  Secret,
   Service,
   stripManagedFields,
   type Cache,
@@ -54,6 +56,8 @@ export interface FleetCaches {
   pods: Informer<PartialObjectMetadata>;
   slices: Informer<EndpointSlice>;
   services: Informer<Service>;
+  /** Secrets carrying the LB label: those cert-manager issued for tls.issuer listeners. */
+  issuedSecrets: Informer<PartialObjectMetadata>;
 }
 
 function trimDeployment(d: Deployment): Deployment {
@@ -125,5 +129,6 @@ export function fleetCaches(cache: Cache): FleetCaches {
     return svc === undefined ? [] : [`${s.metadata.namespace ?? ''}/${svc}`];
   });
   const services = cache.informerFor(Service, { transform: trimService });
-  return { loadBalancers, allocations, deployments, pods, slices, services };
+  const issuedSecrets = cache.informerFor(Secret, { labelSelector: lbLabel, metadataOnly: true });
+  return { loadBalancers, allocations, deployments, pods, slices, services, issuedSecrets };
 }

@@ -34,6 +34,8 @@ export interface PodReport {
 export interface Blocker {
   reason: string;
   message: string;
+  /** Nothing will unblock it without the user (cert-manager missing): Degraded, not only not Ready. */
+  degraded?: boolean | undefined;
 }
 
 export interface StatusObservation {
@@ -83,7 +85,11 @@ export function computeStatus(o: StatusObservation): LoadBalancerStatus {
   if (o.blocker !== undefined) {
     ready.push({ type: 'Ready', status: 'False', reason: o.blocker.reason, message: o.blocker.message });
     conds.push({ type: 'Progressing', status: 'False', reason: o.blocker.reason, message: 'nothing can be rolled out until Ready reports otherwise' });
-    conds.push({ type: 'Degraded', status: 'False', reason: 'NotServing', message: 'the load balancer is not serving yet' });
+    conds.push(
+      o.blocker.degraded === true
+        ? { type: 'Degraded', status: 'True', reason: o.blocker.reason, message: o.blocker.message }
+        : { type: 'Degraded', status: 'False', reason: 'NotServing', message: 'the load balancer is not serving yet' },
+    );
     status.conditions = mergeConditions(o.previous?.conditions, [...ready, ...conds], o.generation, o.now);
     if (o.previous?.appliedConfigHash !== undefined) status.appliedConfigHash = o.previous.appliedConfigHash;
     return status;

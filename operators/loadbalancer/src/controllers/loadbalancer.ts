@@ -3,6 +3,7 @@
 //   finalizer   in place before an address is taken; on deletion, release every address
 //   address     exactly once, from the IPPool (allocation.ts)
 //   class       the LoadBalancerClass settings this LB may run now (rollout gate, rollout.ts)
+//   certificates cert-manager Certificates for tls.issuer listeners; wait for their Secrets (certificates.ts)
 //   members     static ones, or a Service's ready endpoints (endpoints.ts)
 //   render      haproxy.cfg, pure (render/haproxy.ts)
 //   apply       ConfigMap, Deployment, PodDisruptionBudget, skipped when unchanged
@@ -11,7 +12,7 @@
 // Events that wake it: its LB; its workload objects; agents' reports on its pods; allocations
 // of its own (a stray second one is released) and freed addresses of its pool (when it waits
 // for one); its pool; its class's new generation or rollout batch; EndpointSlices and Services
-// it references. Each maps through an index, never a scan.
+// it references; Secrets cert-manager issued for it. Each maps through an index, never a scan.
 import {
   ConfigMap,
   Deployment,
@@ -19,6 +20,7 @@ import {
   isUpToDate,
   Pod,
   PodDisruptionBudget,
+  Secret,
   Service,
   controller,
   withAppliedHash,
@@ -43,6 +45,7 @@ import { RenderError } from '../render/quote.js';
 import type { AgentAccess } from './agentaccess.js';
 import type { Allocator } from './allocation.js';
 import { lbIndexes, podsByLb, slicesByService, workloadSelector, type FleetCaches } from './caches.js';
+import { ensureListenerCertificates } from './certificates.js';
 import { serviceEndpoints } from './endpoints.js';
 import { computeStatus, type Blocker, type PodReport, type StatusObservation } from './lbstatus.js';
 import {
@@ -50,6 +53,7 @@ import {
   childName,
   classGenerationAnnotation,
   classSpecAnnotation,
+  lbLabel,
   lbLabelValue,
   rejectedAnnotation,
   releaseFinalizer,
@@ -184,6 +188,12 @@ export function loadBalancerController(opts: LoadBalancerControllerOptions): Con
       }
     }
 
+    const certificates = await ensureListenerCertificates(ctx, lb, caches.issuedSecrets.store);
+    if (!certificates.ok) {
+      await block(certificates.blocker, address);
+      return { requeueAfter: certificates.retryAfterMs };
+    }
+
     const endpoints: Record<string, Endpoint[]> = {};
     const warnings: string[] = [];
     lb.spec.pools.forEach((p, i) => {
@@ -258,6 +268,7 @@ export function loadBalancerController(opts: LoadBalancerControllerOptions): Con
     .watches(IPPool, (p) => keysOf(lbs.byIndex(lbIndexes.byPool, p.metadata.name ?? '')))
     .watches(EndpointSlice, (s) => keysOf(lbs.byIndex(lbIndexes.byService, `${s.metadata.namespace ?? ''}/${s.metadata.labels?.['kubernetes.io/service-name'] ?? ''}`)))
     .watches(Service, (s) => keysOf(lbs.byIndex(lbIndexes.byService, `${s.metadata.namespace ?? ''}/${s.metadata.name ?? ''}`)))
+    .watches(Secret, (s) => keysOf(lbs.byIndex(lbIndexes.byLabel, `${s.metadata.namespace ?? ''}/${s.metadata.labels?.[lbLabel] ?? ''}`)), { labelSelector: lbLabel, metadataOnly: true })
     .withConcurrency(opts.concurrency ?? 8)
     .reconcile(async (req, ctx) => {
       const lb = await ctx.get(LoadBalancer, req);

@@ -21,6 +21,7 @@ import { LoadBalancer } from '../api/loadbalancer.js';
 import { LoadBalancerClass } from '../api/loadbalancerclass.js';
 import { registerValidation } from '../webhook/validation.js';
 import { agentAccess } from './agentaccess.js';
+import { CertManagerCertificate } from './certificates.js';
 import { createAllocator } from './allocation.js';
 import { fleetCaches, type FleetCaches } from './caches.js';
 import { ipPoolController } from './ippool.js';
@@ -93,7 +94,7 @@ export async function startOperator(opts: OperatorOptions): Promise<Operator> {
     ...(opts.qps !== undefined ? { qps: opts.qps } : {}),
     ...(opts.burst !== undefined ? { burst: opts.burst } : {}),
     handleSignals: opts.handleSignals ?? false,
-    kinds: [LoadBalancer, IPPool, LoadBalancerClass, IPAllocation, NetworkAttachmentDefinition],
+    kinds: [LoadBalancer, IPPool, LoadBalancerClass, IPAllocation, NetworkAttachmentDefinition, CertManagerCertificate],
     log,
     registry,
   });
