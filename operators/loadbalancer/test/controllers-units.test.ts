@@ -12,7 +12,7 @@ import { serviceEndpoints, referencedServices } from '../src/controllers/endpoin
 import { computeStatus, commonAppliedHash, sameStatus, type StatusObservation } from '../src/controllers/lbstatus.js';
 import { childName, lbLabelValue } from '../src/controllers/names.js';
 import { attachmentConfig, networksAnnotation, networksAnnotationValue } from '../src/controllers/networkattachment.js';
-import { buildWorkload, classSnapshot } from '../src/controllers/workload.js';
+import { buildWorkload, classSnapshot, podRuntime } from '../src/controllers/workload.js';
 import { renderHaproxyConfig } from '../src/render/haproxy.js';
 
 function pool(addresses: string[], exclude?: string[]) {
@@ -138,7 +138,7 @@ const config = renderHaproxyConfig({
   spec,
   classSpec: builtinClassSpec,
   bindAddresses: ['192.0.2.7'],
-  runtime: { adminSocket: '/var/run/tugboat-lb/admin.sock', statsAddress: '0.0.0.0' },
+  runtime: podRuntime,
 });
 
 describe('workload', () => {
@@ -176,14 +176,25 @@ describe('workload', () => {
     const image = buildWorkload({ ...input, classSpec: { ...builtinClassSpec, haproxy: { image: 'docker.io/library/haproxy:2.8', version: '2.8' } } });
     assert.notDeepEqual(image.deployment.spec?.template, base.deployment.spec?.template);
     const spec2 = { ...spec, pools: [{ ...spec.pools[0]!, members: [{ address: '10.1.0.2', port: 8080, weight: 1, backup: false }] }] };
-    const cfg2 = renderHaproxyConfig({ namespace: 'apps', name: 'shop', spec: spec2, classSpec: builtinClassSpec, bindAddresses: ['192.0.2.7'], runtime: { adminSocket: '/var/run/tugboat-lb/admin.sock', statsAddress: '0.0.0.0' } });
+    const cfg2 = renderHaproxyConfig({ namespace: 'apps', name: 'shop', spec: spec2, classSpec: builtinClassSpec, bindAddresses: ['192.0.2.7'], runtime: podRuntime });
     const members = buildWorkload({ ...input, lb: { ...lb, spec: spec2 }, config: cfg2 });
     assert.deepEqual(members.deployment.spec?.template, base.deployment.spec?.template);
     assert.notEqual(members.configMap.metadata.annotations?.['lb.tugboat.dev/config-hash'], config.hash);
     const spec3 = { ...spec, listeners: [...spec.listeners, { ...spec.listeners[0]!, name: 'alt', port: 8081 }] };
-    const cfg3 = renderHaproxyConfig({ namespace: 'apps', name: 'shop', spec: spec3, classSpec: builtinClassSpec, bindAddresses: ['192.0.2.7'], runtime: { adminSocket: '/var/run/tugboat-lb/admin.sock', statsAddress: '0.0.0.0' } });
+    const cfg3 = renderHaproxyConfig({ namespace: 'apps', name: 'shop', spec: spec3, classSpec: builtinClassSpec, bindAddresses: ['192.0.2.7'], runtime: podRuntime });
     const listeners = buildWorkload({ ...input, lb: { ...lb, spec: spec3 }, config: cfg3 });
     assert.deepEqual(listeners.deployment.spec?.template, base.deployment.spec?.template, 'a new listener is a reload, not new pods');
+  });
+  it('gives HAProxy the cluster-network pod IP that the stats frontend binds, so stats stay off the public interface', () => {
+    const container = buildWorkload(input).deployment.spec?.template?.spec?.containers?.[0];
+    assert.deepEqual(
+      container?.env?.find((e) => e?.name === 'POD_IP'),
+      { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    );
+    const cfg = (config.files['haproxy.cfg'] ?? '').split('\n');
+    const stats = cfg.slice(cfg.indexOf('frontend stats'));
+    assert.equal(stats.find((l) => l.trim().startsWith('bind ')), '    bind "${POD_IP}:8404"');
+    assert.ok(!cfg.some((l) => /\bbind (0\.0\.0\.0|:::|\*|:)/.test(l.trim())), 'no wildcard bind in a pod configuration');
   });
   it('mounts TLS Secrets where the renderer expects them', () => {
     const tlsSpec = loadBalancerSpecSchema.parse({

@@ -3,19 +3,24 @@
 // API validation or lands in haproxy.cfg as exactly one word that reads back as the value.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { checkConfig } from '../src/agent/haproxy.js';
+import { checkConfig, startHaproxy } from '../src/agent/haproxy.js';
 import { validateLoadBalancerSpec } from '../src/api/validate.js';
 import { loadBalancerSpecSchema, type LoadBalancerSpec } from '../src/api/loadbalancer.js';
+import { builtinClassSpec } from '../src/api/loadbalancerclass.js';
 import { certificateSecretNames } from '../src/render/certificates.js';
 import { renderHaproxyConfig, type RenderedConfig } from '../src/render/haproxy.js';
 import { RenderError } from '../src/render/quote.js';
 import { hostileString, validSpec } from './support/arbitraries.js';
 import { haproxyWords } from './support/haproxy-words.js';
-import { renderInput } from './support/specs.js';
+import { get, waitFor } from './support/http.js';
+import { freePort, randomLoopback } from './support/lb.js';
+import { httpSpec, renderInput } from './support/specs.js';
 import { makeCertificate } from './support/tls.js';
 
 let dir: string;
@@ -162,4 +167,74 @@ test('any printable value of a header rule, the freest field, reads back exactly
     }),
     { numRuns: 80 },
   );
+});
+
+/** `haproxy -c` with exactly the given environment (plus PATH), as the agent runs it in a pod. */
+function checkWithEnvironment(cfg: RenderedConfig, env: Record<string, string>): Promise<{ ok: boolean; output: string }> {
+  return (async () => {
+    const d = join(dir, `c${n++}`);
+    await mkdir(d);
+    for (const [name, content] of Object.entries(cfg.files)) await writeFile(join(d, name), content);
+    const result = await new Promise<{ ok: boolean; output: string }>((resolve) => {
+      execFile('haproxy', ['-c', '-f', join(d, 'haproxy.cfg')], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (err, stdout, stderr) => resolve({ ok: err === null, output: `${stdout}${stderr}` }));
+    });
+    await rm(d, { recursive: true, force: true });
+    return result;
+  })();
+}
+
+function refusesConnection(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    sock.on('connect', () => {
+      sock.destroy();
+      resolve(false);
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+test('pod stats bind "${POD_IP}:port": accepted with POD_IP set, refused without it, and bound to that address only', async () => {
+  const podIp = randomLoopback();
+  const [listenPort, statsPort] = [await freePort(podIp), await freePort(podIp)];
+  const cfg = renderHaproxyConfig(
+    renderInput(httpSpec(listenPort, [{ address: '127.0.0.1', port: 9 }]), {
+      bindAddresses: [podIp],
+      // Small maxconn: a test host's open-file limit is lower than a pod's.
+      classSpec: { ...builtinClassSpec, sizes: { small: { cpu: '1', memory: '64Mi', maxConnections: 2000 } } },
+      runtime: { adminSocket: join(dir, 'pod-admin.sock'), statsAddress: { environment: 'POD_IP' }, statsPort },
+    }),
+  );
+  assert.deepEqual(await checkWithEnvironment(cfg, { POD_IP: podIp }), { ok: true, output: 'Configuration file is valid\n' });
+  assert.equal((await checkWithEnvironment(cfg, { POD_IP: 'fd00::5' })).ok, true, 'an IPv6 pod IP is a valid bind address too');
+  for (const env of [{}, { POD_IP: '' }] as Record<string, string>[]) {
+    const r = await checkWithEnvironment(cfg, env);
+    assert.equal(r.ok, false, `accepted with ${JSON.stringify(env)}`);
+    assert.match(r.output, /POD_IP is empty or not set; the stats frontend would bind every address of the pod/);
+  }
+  // A value cannot smuggle in bind options: the expansion stays one word, and HAProxy refuses it.
+  assert.equal((await checkWithEnvironment(cfg, { POD_IP: `${podIp} ssl crt /etc/passwd` })).ok, false);
+
+  const d = join(dir, 'pod-stats');
+  await mkdir(d);
+  for (const [name, content] of Object.entries(cfg.files)) await writeFile(join(d, name), content);
+  const saved = process.env['POD_IP'];
+  process.env['POD_IP'] = podIp;
+  const haproxy = await startHaproxy(join(d, 'haproxy.cfg'), { masterSocket: join(d, 'master.sock') }).finally(() => {
+    if (saved === undefined) delete process.env['POD_IP'];
+    else process.env['POD_IP'] = saved;
+  });
+  try {
+    const metrics = await waitFor('stats on the pod IP', async () => {
+      const r = await get(`http://${podIp}:${statsPort}/metrics`);
+      return r.status === 200 ? r.body : undefined;
+    });
+    assert.match(metrics, /haproxy_process_/);
+    // 0.0.0.0 would answer on every local address; another loopback address stands in for the public net1.
+    let other = randomLoopback();
+    while (other === podIp) other = randomLoopback();
+    assert.equal(await refusesConnection(other, statsPort), true, `stats answer on ${other}:${statsPort}, not only on the pod IP`);
+  } finally {
+    await haproxy.stop();
+  }
 });

@@ -7,6 +7,7 @@ import { assignSlots, homeSlot, slotCount } from '../src/render/slots.js';
 import { certificateSecretNames, issuedCertificateSecretName } from '../src/render/certificates.js';
 import { configHash } from '../src/render/hash.js';
 import { parseConfig } from '../src/agent/servers.js';
+import { validSpec } from './support/arbitraries.js';
 import { renderInput, spec } from './support/specs.js';
 
 const full = spec({
@@ -102,6 +103,55 @@ test('the rendered configuration has the sections and directives of the spec', (
     assert.ok(cfg.includes(expected), `missing line: ${expected}`);
   }
   assert.equal(files['tls.crtlist'], '/etc/tugboat/certs/site/tls.pem example.com\n/etc/tugboat/certs/other/tls.pem\n');
+});
+
+function statsSection(cfg: string): string[] {
+  const all = cfg.split('\n');
+  const start = all.indexOf('frontend stats');
+  const end = all.indexOf('', start);
+  return all.slice(start, end < 0 ? undefined : end);
+}
+
+test('in pods, stats bind the pod IP from the environment, guarded against an unset variable', () => {
+  const { files } = renderHaproxyConfig({ ...fullInput, runtime: { adminSocket: '/run/tugboat/haproxy.sock', statsAddress: { environment: 'POD_IP' }, statsPort: 8404 } });
+  assert.deepEqual(statsSection(files['haproxy.cfg'] ?? ''), [
+    'frontend stats',
+    '    mode http',
+    '    .if streq("$POD_IP","")',
+    '        .alert "POD_IP is empty or not set; the stats frontend would bind every address of the pod, including the public one"',
+    '    .endif',
+    '    bind "${POD_IP}:8404"',
+    '    http-request use-service prometheus-exporter if { path /metrics }',
+    '    stats enable',
+    '    stats uri /stats',
+    '    stats refresh 10s',
+  ]);
+  // Host mode and tests keep a literal address.
+  assert.equal(statsSection(renderHaproxyConfig(fullInput).files['haproxy.cfg'] ?? '')[2], '    bind 127.0.0.1:8404');
+  for (const environment of ['pod_ip', 'POD_IP}"', 'A B', '', '$X']) {
+    assert.throws(() => renderHaproxyConfig({ ...fullInput, runtime: { ...fullInput.runtime, statsAddress: { environment } } }), RenderError, environment);
+  }
+});
+
+test('the stats bind is the only environment expansion: no user string reaches haproxy.cfg with an unescaped $ (property)', () => {
+  const podMode = (s: typeof full): RenderInput => {
+    const paths = Object.fromEntries(certificateSecretNames('demo', s).map((n) => [n, '/etc/tugboat/certs/x.pem']));
+    return renderInput(s, { certificatePaths: paths, runtime: { adminSocket: '/run/tugboat/haproxy.sock', statsAddress: { environment: 'POD_IP' } } });
+  };
+  let withDollar = 0;
+  fc.assert(
+    fc.property(validSpec, (s) => {
+      if (JSON.stringify(s).includes('$')) withDollar++;
+      const { files } = renderHaproxyConfig(podMode(s));
+      for (const [name, content] of Object.entries(files)) {
+        // A '$' preceded by an odd number of backslashes is escaped; any other one expands.
+        const expanding = content.split('\n').filter((l) => /(^|[^\\])(\\\\)*\$/.test(l));
+        assert.deepEqual(expanding, name === 'haproxy.cfg' ? ['    .if streq("$POD_IP","")', '    bind "${POD_IP}:8404"'] : [], name);
+      }
+    }),
+    { numRuns: 100 },
+  );
+  assert.ok(withDollar > 0, 'the generator produced no spec with a $ in it');
 });
 
 test('members fill stable slots; the rest wait in maintenance', () => {

@@ -59,7 +59,7 @@ import {
   releaseFinalizer,
 } from './names.js';
 import { isAdmitted } from './rollout.js';
-import { buildWorkload, certificatePath, podPaths } from './workload.js';
+import { buildWorkload, certificatePath, podRuntime } from './workload.js';
 
 export interface LoadBalancerControllerOptions {
   caches: FleetCaches;
@@ -68,8 +68,8 @@ export interface LoadBalancerControllerOptions {
   agentAccess?: AgentAccess | undefined;
   agentImage: string;
   /**
-   * `pods`: HAProxy runs in the LB's pods (stats on every interface of the pod, runtime socket
-   * in the pod). `host`: agents run on this host against local HAProxy (the demo), so each LB's
+   * `pods`: HAProxy runs in the LB's pods (stats on the cluster-network pod IP only, never on
+   * the public Multus interface; runtime socket in the pod). `host`: agents run on this host against local HAProxy (the demo), so each LB's
    * runtime socket lives in `hostRunDir/<namespace>-<name>/` and its stats bind its own address.
    */
   dataPlane: 'pods' | 'host';
@@ -140,7 +140,7 @@ export function loadBalancerController(opts: LoadBalancerControllerOptions): Con
   const runtimeFor = (lb: LoadBalancer, address: string): RuntimeEndpoints =>
     opts.dataPlane === 'host'
       ? { adminSocket: `${opts.hostRunDir ?? '/tmp/tugboat-lb'}/${lb.metadata.namespace ?? ''}-${lb.metadata.name ?? ''}/admin.sock`, statsAddress: address }
-      : { adminSocket: podPaths.adminSocket, statsAddress: '0.0.0.0' };
+      : podRuntime;
 
   async function reconcileLive(lb: LoadBalancer, ctx: ReconcileContext): Promise<Result> {
     const namespace = lb.metadata.namespace ?? '';

@@ -17,7 +17,7 @@
 import type { ApplyConfiguration, ConfigMap, Container, Deployment, OwnerReference, PodDisruptionBudget, Volume } from '@tugboat/runtime';
 import type { LoadBalancerSpec } from '../api/loadbalancer.js';
 import { defaultSizes, type LoadBalancerClassSpec } from '../api/loadbalancerclass.js';
-import type { RenderedConfig } from '../render/haproxy.js';
+import type { RenderedConfig, RuntimeEndpoints } from '../render/haproxy.js';
 import { certificateSecretNames } from '../render/certificates.js';
 import { agentServiceAccount } from './agentaccess.js';
 import { networksAnnotation, networksAnnotationValue } from './networkattachment.js';
@@ -40,6 +40,14 @@ export const podPaths = {
   adminSocket: '/var/run/tugboat-lb/admin.sock',
 } as const;
 export const agentPort = 9101;
+/**
+ * The cluster-network pod IP (downward API `status.podIP`). HAProxy expands it in the stats
+ * bind line, so stats never listen on the Multus interface that carries the public address.
+ */
+export const podIpVariable = 'POD_IP';
+
+/** Where HAProxy in an LB pod puts its runtime socket and stats; the pod template provides both. */
+export const podRuntime: RuntimeEndpoints = { adminSocket: podPaths.adminSocket, statsAddress: { environment: podIpVariable } };
 
 export interface WorkloadInput {
   lb: { name: string; namespace: string; uid: string; spec: LoadBalancerSpec };
@@ -124,6 +132,7 @@ export function buildWorkload(input: WorkloadInput): Workload {
     env: [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: podIpVariable, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     ],
     // Listener ports are deliberately not declared: they are informational only, and listing
     // them would make every listener change a new pod instead of a hitless reload.

@@ -34,11 +34,23 @@ export interface Endpoint {
   weight?: number;
 }
 
+/**
+ * An address HAProxy takes from an environment variable when it parses the file. One
+ * ConfigMap serves every replica of an LB, yet each replica must bind its own pod IP.
+ */
+export interface EnvironmentAddress {
+  environment: string;
+}
+
 export interface RuntimeEndpoints {
   /** Unix socket of the runtime API (the agent's side channel to HAProxy). */
   adminSocket: string;
-  /** Address the stats page and Prometheus exporter bind to (the pod IP, or 127.0.0.1). */
-  statsAddress: string;
+  /**
+   * Address the stats page and Prometheus exporter bind to: a literal (host mode, tests), or in
+   * pods the variable holding the cluster-network pod IP. Never a wildcard in a pod: with
+   * Multus, 0.0.0.0 includes the public interface that carries the LB's address.
+   */
+  statsAddress: string | EnvironmentAddress;
   /** Overrides the class's statsPort (tests, several LBs on one host). */
   statsPort?: number;
 }
@@ -142,11 +154,26 @@ function renderDefaults(c: Lines, input: RenderInput): void {
   c.add(`timeout http-keep-alive ${ms(d.httpKeepAlive, 'class defaults.httpKeepAlive')}`);
 }
 
+const environmentNamePattern = /^[A-Z_][A-Z0-9_]*$/;
+
 function renderStats(c: Lines, input: RenderInput): void {
   const port = input.runtime.statsPort ?? input.classSpec.global.statsPort;
+  const at = input.runtime.statsAddress;
   c.section('frontend stats');
   c.add('mode http');
-  c.add(`bind ${socketAddress(input.runtime.statsAddress, port, 'runtime.statsAddress')}`);
+  if (typeof at === 'string') {
+    c.add(`bind ${socketAddress(at, port, 'runtime.statsAddress')}`);
+  } else {
+    // The only environment expansion in the file: user text never carries an unescaped '$'
+    // (quote.ts). An unset or empty variable would leave ":port", which binds every address,
+    // so HAProxy is told to refuse the file instead (2.4+ conditional blocks).
+    const name = word(at.environment, environmentNamePattern, 'runtime.statsAddress.environment');
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RenderError([`runtime.statsPort: port ${port} is out of range`]);
+    c.add(`.if streq("$${name}","")`);
+    c.add(`    .alert "${name} is empty or not set; the stats frontend would bind every address of the pod, including the public one"`);
+    c.add('.endif');
+    c.add(`bind "\${${name}}:${port}"`);
+  }
   c.add('http-request use-service prometheus-exporter if { path /metrics }');
   c.add('stats enable');
   c.add('stats uri /stats');
