@@ -213,3 +213,47 @@ describe('HTTPS termination', () => {
     await assert.rejects(run('curl', ['-sS', '--fail', '--resolve', `shop.example.test:${port}:${lb.address}`, `https://shop.example.test:${port}/`]));
   });
 });
+
+describe('members swapped in a health-checked pool', () => {
+  let lb: TestLb;
+  let a: Backend, b: Backend, c: Backend;
+
+  before(async () => {
+    [a, b, c] = await Promise.all([startBackend('A'), startBackend('B'), startBackend('C')]);
+    lb = await startTestLb();
+  });
+
+  after(async () => {
+    await lb?.close();
+    await Promise.all([a, b, c].map((x) => x?.close()));
+  });
+
+  test('two members replaced by one new one (the demo patch) move traffic without a reload', async () => {
+    const port = await freePort(lb.address);
+    const url = `http://${lb.address}:${port}/`;
+    const web = (members: { address: string; port: number }[]) =>
+      lb.render(
+        spec({
+          ipPool: 'loopback',
+          listeners: [{ name: 'http', port, protocol: 'HTTP', defaultPool: 'web' }],
+          pools: [{ name: 'web', members, healthMonitor: { type: 'HTTP', interval: '500ms', timeout: '400ms', http: { path: '/healthz', expectedCodes: '200' } } }],
+        }),
+      );
+    const first = web([{ address: a.address, port: a.port }, { address: b.address, port: b.port }]);
+    await lb.publish(first.files);
+    await lb.applied(first.hash);
+    assert.deepEqual(Object.fromEntries(await tally(url, 4)), { A: 2, B: 2 });
+    const pidBefore = await workerPid(lb);
+    const reloadsBefore = await masterReloads(lb);
+
+    const next = web([{ address: c.address, port: c.port }]);
+    await lb.publish(next.files);
+    const status = await lb.applied(next.hash);
+    assert.equal(status.lastMethod, 'runtime');
+    assert.equal(status.reloads, 0);
+    // The new member serves once its health check has passed; the old ones get nothing more.
+    await waitFor('traffic on the new member only', async () => ((await tally(url, 6)).get('C') === 6 ? true : undefined));
+    assert.equal(await workerPid(lb), pidBefore, 'the same HAProxy worker serves');
+    assert.equal(await masterReloads(lb), reloadsBefore, 'the master did not reload');
+  });
+});

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planUpdate, serverCommands } from '../src/agent/plan.js';
+import { planUpdate, serverCommands, structureChange } from '../src/agent/plan.js';
 import { parseShowProc } from '../src/agent/proc.js';
 import { parseConfig, parseServerAddress, parseServersState } from '../src/agent/servers.js';
 import { renderHaproxyConfig } from '../src/render/haproxy.js';
-import { httpSpec, renderInput } from './support/specs.js';
+import { httpSpec, renderInput, spec } from './support/specs.js';
 
 function render(port: number, members: { address: string; port: number; weight?: number }[]) {
   return renderHaproxyConfig(renderInput(httpSpec(port, members))).files;
@@ -49,6 +49,59 @@ test('structural changes need a reload, with a reason', () => {
   const files = render(80, two);
   assert.deepEqual(planUpdate(files, { ...files, 'web.crtlist': '/x.pem\n' }), { kind: 'reload', reason: 'file web.crtlist was added' });
   assert.deepEqual(planUpdate({}, files), { kind: 'reload', reason: 'nothing is running yet' });
+});
+
+// The demo's web LB (samples/loadbalancer/30-web.yaml): two members behind an HTTP health check.
+const healthMonitor = { type: 'HTTP' as const, interval: '2s', timeout: '1s', http: { path: '/healthz', expectedCodes: '200' } };
+function demoWeb(pool: Record<string, unknown>) {
+  return renderHaproxyConfig(
+    renderInput(spec({ ipPool: 'demo', listeners: [{ name: 'http', port: 8080, protocol: 'HTTP', defaultPool: 'web' }], pools: [{ name: 'web', ...pool }] })),
+  ).files;
+}
+const demoMembers = [
+  { address: '127.0.0.1', port: 18081 },
+  { address: '127.0.0.1', port: 18082 },
+];
+
+test('swapping two members for one new one is a runtime update: the slot count stays at 8, the health check stays', () => {
+  const plan = planUpdate(demoWeb({ members: demoMembers, healthMonitor }), demoWeb({ members: [{ address: '192.0.2.2', port: 18083 }], healthMonitor }));
+  assert.deepEqual(plan.kind === 'runtime' ? plan.commands : plan, [
+    'set server bk_web/s2 addr 192.0.2.2 port 18083',
+    'set server bk_web/s2 state ready',
+    'set server bk_web/s5 state maint',
+    'set server bk_web/s5 addr 127.0.0.1 port 1',
+    'set server bk_web/s6 state maint',
+    'set server bk_web/s6 addr 127.0.0.1 port 1',
+  ]);
+});
+
+test('a merge patch that replaces the pool without its health check reloads, and the reason names the removed lines', () => {
+  // kubectl patch --type merge replaces the whole spec.pools list: fields left out are gone.
+  const plan = planUpdate(demoWeb({ members: demoMembers, healthMonitor }), demoWeb({ members: [{ address: '192.0.2.2', port: 18083 }] }));
+  assert.deepEqual(plan, {
+    kind: 'reload',
+    reason: 'configuration changed at line 43 in "backend bk_web": removed "timeout check 1000" and 4 more line(s)',
+  });
+});
+
+test('reload reasons name the changed block and its section', () => {
+  const base = ['global', '    maxconn 10', '', 'backend bk_a', '    balance roundrobin', '    server s1 weight', ''].join('\n');
+  assert.equal(
+    structureChange(base, base.replace('roundrobin', 'leastconn')),
+    'configuration changed at line 5 in "backend bk_a": "balance roundrobin" became "balance leastconn"',
+  );
+  assert.equal(
+    structureChange(base, base.replace('    server s1 weight\n', '    server s1 weight\n    server s2 weight\n    server s3 weight\n')),
+    'configuration changed at line 7 in "backend bk_a": added "server s2 weight" and 1 more line(s)',
+  );
+  assert.equal(
+    structureChange(base, `${base}\nfrontend ft_b\n    mode http\n`),
+    'configuration changed at line 8: added "frontend ft_b" and 1 more line(s)',
+  );
+  const nine = Array.from({ length: 9 }, (_, i) => ({ address: '127.0.0.1', port: 9000 + i }));
+  const grow = planUpdate(render(80, two), render(80, nine));
+  assert.ok(grow.kind === 'reload');
+  assert.match(grow.reason, /in "backend bk_app": added "server s9" and 7 more line\(s\)$/);
 });
 
 test('server commands: a moving server is drained from new connections before it changes', () => {

@@ -48,6 +48,34 @@ export function serverCommands(from: ServerState, to: ServerState): string[] {
   return out;
 }
 
+/**
+ * Names the block of lines that differs between two skeletons (common start and end trimmed),
+ * with its section. Naming the first differing line alone misleads: lines removed above the
+ * server lines would make the first unchanged `server` line look like the change.
+ */
+export function structureChange(from: string, to: string): string {
+  const a = from.split('\n');
+  const b = to.split('\n');
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  const isHeader = (l: string) => l !== '' && !/^\s/.test(l);
+  const removed = a.slice(start, a.length - end);
+  const added = b.slice(start, b.length - end);
+  const first = [...added, ...removed].find((l) => l !== '') ?? '';
+  // A whole section added or removed names itself; a change inside one names its section.
+  const header = isHeader(first) ? undefined : b.slice(0, start).reverse().find(isHeader);
+  const section = header === undefined ? '' : ` in ${JSON.stringify(header)}`;
+  const lines = (list: string[]) => {
+    const shown = list.map((l) => l.trim()).filter((l) => l !== '');
+    return `${JSON.stringify(shown[0] ?? '')}${shown.length > 1 ? ` and ${shown.length - 1} more line(s)` : ''}`;
+  };
+  const what =
+    removed.length === 0 ? `added ${lines(added)}` : added.length === 0 ? `removed ${lines(removed)}` : `${lines(removed)} became ${lines(added)}`;
+  return `configuration changed at line ${start + 1}${section}: ${what}`;
+}
+
 export function planUpdate(current: ConfigFiles, next: ConfigFiles): UpdatePlan {
   const a = current[mainConfigFile];
   const b = next[mainConfigFile];
@@ -58,13 +86,7 @@ export function planUpdate(current: ConfigFiles, next: ConfigFiles): UpdatePlan 
   if (fileChange !== undefined) return { kind: 'reload', reason: fileChange };
   const pa = parseConfig(a);
   const pb = parseConfig(b);
-  if (pa.skeleton !== pb.skeleton) {
-    const la = pa.skeleton.split('\n');
-    const lb = pb.skeleton.split('\n');
-    const i = la.findIndex((line, k) => line !== lb[k]);
-    const at = i < 0 ? la.length : i;
-    return { kind: 'reload', reason: `configuration changed at line ${at + 1}: ${JSON.stringify((lb[at] ?? '<end of file>').trim())}` };
-  }
+  if (pa.skeleton !== pb.skeleton) return { kind: 'reload', reason: structureChange(pa.skeleton, pb.skeleton) };
   const changes: ServerChange[] = [];
   for (const [key, to] of pb.servers) {
     const from = pa.servers.get(key);

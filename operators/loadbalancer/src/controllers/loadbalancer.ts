@@ -69,8 +69,9 @@ export interface LoadBalancerControllerOptions {
   agentImage: string;
   /**
    * `pods`: HAProxy runs in the LB's pods (stats on the cluster-network pod IP only, never on
-   * the public Multus interface; runtime socket in the pod). `host`: agents run on this host against local HAProxy (the demo), so each LB's
-   * runtime socket lives in `hostRunDir/<namespace>-<name>/` and its stats bind its own address.
+   * the public Multus interface; runtime socket in the pod). `host`: agents run on this host
+   * against local HAProxy (the demo), so each LB's runtime socket lives in
+   * `hostRunDir/<namespace>-<name>/` and its stats bind its own address.
    */
   dataPlane: 'pods' | 'host';
   hostRunDir?: string;
