@@ -155,6 +155,6 @@ printf '  curl http://%s:8080/admin -> HTTP %s (the no-admin policy)\n' "$API" "
 echo
 echo "Try it:"
 echo "  curl http://$WEB:8080/"
-[ -n "$SVC_IP" ] && echo "  kubectl -n demo patch lb web --type merge -p '{\"spec\":{\"pools\":[{\"name\":\"web\",\"members\":[{\"address\":\"$HOST_IP\",\"port\":18083}]}]}}'"
+[ -n "$SVC_IP" ] && echo "  kubectl -n demo patch lb web --type json -p '[{\"op\":\"replace\",\"path\":\"/spec/pools/0/members\",\"value\":[{\"address\":\"$HOST_IP\",\"port\":18083}]}]'"
 echo "  kubectl -n demo get lb web -o jsonpath='{.status.conditions}'   # then curl again: backend-3"
 echo "  logs: $LOGS/lb-operator.log, $LOGS/lb-agent-web.log"
