@@ -38,6 +38,21 @@ export interface ClientOptions extends KubeconfigOptions {
   credentials?: CredentialSource;
 }
 
+/**
+ * What a client derived from another may set for itself (see deriveClient); the apiserver,
+ * credentials and request hook are the other client's.
+ */
+export interface DerivedClientOptions {
+  /** Sustained rate of the new client's own limiter. Default 5 (client-go's rest.Config default). */
+  qps?: number;
+  /** Default 10. */
+  burst?: number;
+  /** Connections of its own pool. Default 2. */
+  maxConnections?: number;
+  /** Appended to the user agent (`<agent>/<suffix>`), so audit logs tell its requests apart. */
+  userAgentSuffix?: string;
+}
+
 export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
@@ -205,6 +220,29 @@ interface Pools {
   host: string;
   requests: Pool;
   watches: Pool;
+}
+
+// How each client made here was configured, so deriveClient can make a sibling that shares
+// the credential source (one exec plugin, one token file, rotations seen by both).
+const origins = new WeakMap<Client, ClientOptions & { credentials: CredentialSource; userAgent: string }>();
+
+/**
+ * A new client for the same apiserver, with the same credential source and `onRequest` hook as
+ * `client`, but its own rate limiter and connection pool: requests that must not queue behind a
+ * busy controller (Lease renewals) go through it. client-go setups get the same by giving
+ * leader election its own rest.Config. Undefined when `client` was not made by createClient.
+ * Close it separately.
+ */
+export async function deriveClient(client: Client, opts: DerivedClientOptions = {}): Promise<Client | undefined> {
+  const origin = origins.get(client);
+  if (!origin) return undefined;
+  return createClient({
+    ...origin,
+    qps: opts.qps ?? 5,
+    burst: opts.burst ?? 10,
+    maxConnections: opts.maxConnections ?? 2,
+    userAgent: opts.userAgentSuffix !== undefined ? `${origin.userAgent}/${opts.userAgentSuffix}` : origin.userAgent,
+  });
 }
 
 export async function createClient(opts: ClientOptions = {}): Promise<Client> {
@@ -466,5 +504,6 @@ export async function createClient(opts: ClientOptions = {}): Promise<Client> {
   // Resolve once up front so a bad kubeconfig or failing exec plugin fails createClient, not
   // the first reconcile.
   poolsFor(await creds.resolve());
+  origins.set(client, { ...opts, credentials: creds, userAgent });
   return client;
 }

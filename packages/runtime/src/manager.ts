@@ -14,11 +14,16 @@
 // and the webhook servers stop — admission keeps working while reconciles drain — and last the
 // caches and client their handlers may use, and the probe servers.
 //
+// The Lease is renewed through a client of its own (own rate limiter and connections, same
+// credentials), as client-go setups give leader election its own rest.Config: renewals queued
+// behind a burst of reconciles on the shared client would miss the renew deadline and stop a
+// healthy leader exactly when it is busiest.
+//
 // Losing the Lease (renewal failed): workers stop at once and start() rejects. The process
 // should exit and be restarted, as controller-runtime does; continuing could act on a world
 // another leader is already changing.
 import { createCache, type Cache, type CacheOptions } from './cache.js';
-import { createClient, type Client } from './client.js';
+import { createClient, deriveClient, type Client } from './client.js';
 import { startController, type Controller, type ControllerDefinition, type RunningController } from './controller.js';
 import { createEventBroadcaster, type EventBroadcaster } from './events.js';
 import { createFinalizerRunner, type FinalizerRunner } from './finalizers.js';
@@ -31,6 +36,22 @@ import type { Kind } from './object.js';
 import { labelShardSelector, shardSelector, type ShardingOptions, type ShardOptions, type ShardSelector } from './sharding.js';
 import type { WebhookServer } from './webhook.js';
 
+export interface ManagerLeaderElectionOptions extends LeaderElectionOptions {
+  /**
+   * Rate limit of the Lease's own client. Default 5 qps, burst 10: an attempt is at most two
+   * requests (GET, then PUT or POST) per retryPeriod.
+   */
+  clientQps?: number;
+  clientBurst?: number;
+  /**
+   * The client the Lease goes through. Default: one the manager derives from its client (same
+   * apiserver, credentials and request metrics; own rate limiter and connections). Needed only
+   * when `client` is a Client that createClient did not make; without it the Lease then shares
+   * that client.
+   */
+  client?: Client;
+}
+
 export interface ManagerOptions {
   /** Path to a kubeconfig. Default: $KUBECONFIG, else ~/.kube/config, else in-cluster. */
   kubeconfig?: string;
@@ -38,7 +59,7 @@ export interface ManagerOptions {
   /** Use this client instead of creating one (the manager then does not close it). */
   client?: Client;
   /** Run only while holding this Lease. Default: no election (always leader). */
-  leaderElection?: LeaderElectionOptions;
+  leaderElection?: ManagerLeaderElectionOptions;
   /** Serve /metrics here (0 = any free port). Default: not served. */
   metricsPort?: number;
   /** Serve /healthz and /readyz here (may equal metricsPort). Default: not served. */
@@ -152,8 +173,25 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
     ],
   ]);
 
-  let leaderOpts: LeaderElectionOptions | undefined = opts.leaderElection;
-  if (leaderOpts && shard) leaderOpts = { ...leaderOpts, id: `${leaderOpts.id}-shard-${shard.index}` };
+  let leaderOpts: LeaderElectionOptions | undefined;
+  let leaseClient: Client | undefined;
+  let ownLeaseClient = false;
+  if (opts.leaderElection) {
+    const { clientQps, clientBurst, client: given, ...election } = opts.leaderElection;
+    leaderOpts = shard ? { ...election, id: `${election.id}-shard-${shard.index}` } : election;
+    leaseClient =
+      given ??
+      (await deriveClient(client, {
+        ...(clientQps !== undefined ? { qps: clientQps } : {}),
+        ...(clientBurst !== undefined ? { burst: clientBurst } : {}),
+        userAgentSuffix: 'leader-election',
+      }));
+    ownLeaseClient = given === undefined && leaseClient !== undefined;
+    if (!leaseClient) {
+      log.warn('leader election shares the manager client (not made by createClient; pass leaderElection.client): a busy controller can delay renewals');
+      leaseClient = client;
+    }
+  }
 
   let resolveElected!: () => void;
   const elected = new Promise<void>((r) => (resolveElected = r));
@@ -234,6 +272,7 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
     await Promise.all(servers.map((s) => s.close()));
     servers = [];
     if (ownClient) await client.close();
+    if (ownLeaseClient) await leaseClient?.close();
     log.info('stopped');
   };
 
@@ -300,9 +339,9 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
         const failed = starts.find((r) => r.status === 'rejected');
         if (failed) throw failed.reason;
         cache.start();
-        if (leaderOpts) {
+        if (leaderOpts && leaseClient) {
           const le = createLeaderElector(
-            client,
+            leaseClient,
             { ...leaderOpts, identity },
             {
               onStartedLeading: () => {
