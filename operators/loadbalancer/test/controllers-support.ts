@@ -1,25 +1,11 @@
 // Shared pieces of the control-plane tests: polling with a deadline, LB and pool objects, and a
 // client that counts the writes it sends (to prove a resync writes nothing).
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, Namespace, isAlreadyExists, type Client } from '@tugboat/runtime';
 import type { ControlPlane } from '@tugboat/testenv';
 import type { IPPool } from '../src/api/ippool.js';
 import type { LoadBalancer } from '../src/api/loadbalancer.js';
 
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms: ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
-}
+export { eventually } from '@tugboat/testenv';
 
 export async function ensureNamespace(client: Client, name: string): Promise<void> {
   try {
