@@ -5,10 +5,12 @@
 // $KUBECONFIG, then in-cluster service account, then ~/.kube/config.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
-const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const IN_CLUSTER_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const IN_CLUSTER_TOKEN = `${IN_CLUSTER_DIR}/token`;
 
 /** TLS material for the connection, in the shape node:tls and undici's `connect` accept. */
 export interface TlsOptions {
@@ -43,11 +45,37 @@ export interface KubeconfigOptions {
   context?: string;
   /** Overrides the cluster's server URL (e.g. to go through a local proxy). */
   server?: string;
+  /**
+   * Use the in-cluster service account explicitly (ignored when `kubeconfig` is given).
+   * `root` is prefixed to /var/run/secrets/kubernetes.io/serviceaccount; `host` and `port`
+   * replace $KUBERNETES_SERVICE_HOST / $KUBERNETES_SERVICE_PORT.
+   */
+  inCluster?: InClusterOptions;
+}
+
+export interface InClusterOptions {
+  root?: string;
+  host?: string;
+  port?: string;
 }
 
 // Long enough to spare a plugin call per request, short enough that a token rotated on disk
 // is picked up before it can expire; a 401 refreshes at once regardless.
 const RESOLVE_TTL_MS = 30_000;
+
+function loadInCluster(kc: KubeConfig, ic: InClusterOptions): void {
+  const root = ic.root ?? '';
+  if (!existsSync(`${root}${IN_CLUSTER_TOKEN}`)) throw new Error(`in-cluster: no service account token at ${root}${IN_CLUSTER_TOKEN}`);
+  kc.loadFromCluster(root);
+  if (ic.host === undefined && ic.port === undefined) return;
+  // loadFromCluster only reads host and port from the environment; build the same URL from ours.
+  const host = ic.host ?? process.env.KUBERNETES_SERVICE_HOST;
+  const port = ic.port ?? process.env.KUBERNETES_SERVICE_PORT;
+  if (host === undefined || port === undefined) throw new Error('in-cluster: no apiserver host/port (set KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT)');
+  const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
+  const server = `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  kc.clusters = kc.clusters.map((c) => ({ ...c, server }));
+}
 
 function loadKubeConfig(opts: KubeconfigOptions): { kc: KubeConfig; origin: string } {
   const kc = new KubeConfig();
@@ -55,6 +83,9 @@ function loadKubeConfig(opts: KubeconfigOptions): { kc: KubeConfig; origin: stri
   if (opts.kubeconfig !== undefined) {
     kc.loadFromFile(opts.kubeconfig);
     origin = `file:${opts.kubeconfig}`;
+  } else if (opts.inCluster !== undefined) {
+    loadInCluster(kc, opts.inCluster);
+    origin = `in-cluster:${opts.inCluster.root ?? ''}${IN_CLUSTER_DIR}`;
   } else if (process.env.KUBECONFIG !== undefined && process.env.KUBECONFIG !== '') {
     // loadFromDefault merges the colon-separated list the way kubectl does.
     kc.loadFromDefault();
