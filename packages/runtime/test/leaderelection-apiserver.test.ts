@@ -4,8 +4,6 @@
 // Takeover times are printed (bench/ measures them); the test asserts what users rely on:
 // exactly one replica reconciles, takeover happens, and never before the Lease allows it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +15,7 @@ import { LeaderElectionLostError } from '../src/manager.js';
 import { leaderElectionMetrics } from '../src/metrics.js';
 import { eventually } from './support/eventually.js';
 import { startManager } from './support/managers.js';
+import { startJsonLinesChild, type Child as ChildOf } from './support/child.js';
 
 const LEASE = { id: 'le-test', namespace: 'default', leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 };
 const NS = 'le';
@@ -28,25 +27,10 @@ interface ChildEvent {
   name?: string;
 }
 
-interface Child {
-  proc: ChildProcess;
-  events: ChildEvent[];
-  exited: Promise<number | null>;
-}
+type Child = ChildOf<ChildEvent>;
 
 function startChild(cp: ControlPlane, identity: string): Child {
-  const script = fileURLToPath(new URL('./fixtures/leader-child.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, cp.kubeconfigPath, NS, LEASE.id, identity], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const events: ChildEvent[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      events.push(JSON.parse(line) as ChildEvent);
-    } catch {
-      // not one of ours
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, events, exited };
+  return startJsonLinesChild<ChildEvent>(fileURLToPath(new URL('./fixtures/leader-child.ts', import.meta.url)), [cp.kubeconfigPath, NS, LEASE.id, identity]);
 }
 
 const has = (c: Child, event: string) => c.events.some((e) => e.event === event);

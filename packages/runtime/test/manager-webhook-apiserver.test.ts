@@ -11,9 +11,7 @@
 // send a request to one replica in particular and see in the denial which one answered. With
 // `failurePolicy: Fail`, the requests for the dead replica failing shows the calls are real.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
@@ -25,6 +23,7 @@ import { createRegistry } from '../src/metrics.js';
 import { REPLICA_LABEL, replicaWebhook } from './fixtures/replica-webhook.js';
 import { eventually } from './support/eventually.js';
 import { startManager, testLogger } from './support/managers.js';
+import { startJsonLinesChild, type Child as ChildOf } from './support/child.js';
 
 const WORK = 'whm-work';
 const HA = 'whm-ha';
@@ -36,25 +35,10 @@ interface ChildEvent {
   healthUrl?: string;
 }
 
-interface Child {
-  proc: ChildProcess;
-  events: ChildEvent[];
-  exited: Promise<number | null>;
-}
+type Child = ChildOf<ChildEvent>;
 
 function startChild(cp: ControlPlane, identity: string): Child {
-  const script = fileURLToPath(new URL('./fixtures/webhook-child.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, cp.kubeconfigPath, identity, LEASE.id, HA], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const events: ChildEvent[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try {
-      events.push(JSON.parse(line) as ChildEvent);
-    } catch {
-      // not one of ours
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, events, exited };
+  return startJsonLinesChild<ChildEvent>(fileURLToPath(new URL('./fixtures/webhook-child.ts', import.meta.url)), [cp.kubeconfigPath, identity, LEASE.id, HA]);
 }
 
 let seq = 0;
