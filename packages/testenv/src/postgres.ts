@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.js';
 import { startProcess, waitFor, type ManagedProcess } from './process.js';
-import { startReaper } from './reaper.js';
+import { releaseService, startReaper } from './reaper.js';
 
 const run = promisify(execFile);
 
@@ -143,16 +143,12 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
             /* already gone */
           }
           await Promise.race([server.exited, sleep(10_000)]);
-          await server.stop(1000);
-          await rm(root, { recursive: true, force: true });
-          reaper.dismiss();
+          await releaseService(server, root, reaper);
         },
       };
     }
   } catch (e) {
-    await proc?.stop(1000);
-    await rm(root, { recursive: true, force: true });
-    reaper.dismiss();
+    await releaseService(proc, root, reaper);
     throw e;
   }
 }

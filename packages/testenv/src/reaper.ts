@@ -2,6 +2,7 @@
 // cleaning up. It runs as a tiny detached node process that polls its parent's pid.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,4 +33,19 @@ export function startReaper(stateFile: string): Reaper {
       }
     },
   };
+}
+
+/**
+ * Stops a data service's process (if it got that far), removes its directory and dismisses its
+ * reaper: the one teardown every starter needs, on success and on a failed start alike.
+ */
+export async function releaseService(
+  proc: { stop(graceMs?: number): Promise<void> } | undefined,
+  dir: string,
+  reaper: Reaper,
+  graceMs = 1000,
+): Promise<void> {
+  await proc?.stop(graceMs);
+  await rm(dir, { recursive: true, force: true });
+  reaper.dismiss();
 }

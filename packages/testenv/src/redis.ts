@@ -2,13 +2,13 @@
 // persistence. One per call: the Harbor operator gives every tenant its own Redis, and tests
 // model that by starting several.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { startProcess, waitFor, type ManagedProcess } from './process.js';
-import { startReaper } from './reaper.js';
+import { releaseService, startReaper } from './reaper.js';
 
 export interface RedisServer {
   /** The server's temp directory (data, config, log); removed by stop(). */
@@ -89,16 +89,12 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
         ...(password ? { password } : {}),
         dir: root,
         async stop() {
-          await server.stop(3000);
-          await rm(root, { recursive: true, force: true });
-          reaper.dismiss();
+          await releaseService(server, root, reaper, 3000);
         },
       };
     }
   } catch (e) {
-    await proc?.stop(1000);
-    await rm(root, { recursive: true, force: true });
-    reaper.dismiss();
+    await releaseService(proc, root, reaper);
     throw e;
   }
 }

@@ -2,14 +2,14 @@
 // caller-supplied config.yml on a free loopback port. Tests hand it the config a renderer
 // produced, so a passing push/pull proves that config works, not just that it parses.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir, versions } from './binaries.js';
 import { freePort } from './ports.js';
 import { startProcess, waitFor, type ManagedProcess } from './process.js';
-import { startReaper } from './reaper.js';
+import { releaseService, startReaper } from './reaper.js';
 
 export interface RegistryServer {
   /** The server's temp directory (data, config, log); removed by stop(). */
@@ -101,16 +101,12 @@ export async function startRegistry(configYaml: string, opts: RegistryOptions = 
         dir: root,
         log: () => server.tail(200),
         async stop() {
-          await server.stop(3000);
-          await rm(root, { recursive: true, force: true });
-          reaper.dismiss();
+          await releaseService(server, root, reaper, 3000);
         },
       };
     }
   } catch (e) {
-    await proc?.stop(1000);
-    await rm(root, { recursive: true, force: true });
-    reaper.dismiss();
+    await releaseService(proc, root, reaper);
     throw e;
   }
 }

@@ -4,7 +4,7 @@
 // IAM API writable on the S3 port, so callers can create IAM users, access keys and policies the
 // way they would against AWS — which is what per-tenant isolation needs.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { cacheDir, versions } from './binaries.js';
 import { freePort } from './ports.js';
 import { startProcess, waitFor, type ManagedProcess } from './process.js';
-import { startReaper } from './reaper.js';
+import { releaseService, startReaper } from './reaper.js';
 
 export interface S3Server {
   /** The server's temp directory (data, config, log); removed by stop(). */
@@ -112,16 +112,12 @@ export async function startS3(): Promise<S3Server> {
         secretKey,
         dir: root,
         async stop() {
-          await server.stop(5000);
-          await rm(root, { recursive: true, force: true });
-          reaper.dismiss();
+          await releaseService(server, root, reaper, 5000);
         },
       };
     }
   } catch (e) {
-    await proc?.stop(1000);
-    await rm(root, { recursive: true, force: true });
-    reaper.dismiss();
+    await releaseService(proc, root, reaper);
     throw e;
   }
 }
