@@ -13,6 +13,17 @@ function isPlainObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+// Keys come from user objects (label maps, annotations), so `toString`, `constructor` and
+// `__proto__` are ordinary keys here: only own properties count, and writes define a property
+// rather than assign one (assigning `__proto__` would replace the prototype instead).
+function own(o: JsonObject, k: string): unknown {
+  return Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
+function setOwn(o: JsonObject, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
 /** RFC 6901: `~` → `~0`, `/` → `~1`. */
 export function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -32,7 +43,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a).filter((k) => a[k] !== undefined);
     const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => jsonEqual(a[k], b[k]));
+    return ka.length === kb.length && ka.every((k) => jsonEqual(a[k], own(b, k)));
   }
   return false;
 }
@@ -52,12 +63,12 @@ function diff(a: unknown, b: unknown, path: string, ops: JsonPatchOperation[]): 
   if (jsonEqual(a, b)) return;
   if (isPlainObject(a) && isPlainObject(b)) {
     for (const k of Object.keys(a)) {
-      if (a[k] !== undefined && b[k] === undefined) ops.push({ op: 'remove', path: `${path}/${escapePointer(k)}` });
+      if (a[k] !== undefined && own(b, k) === undefined) ops.push({ op: 'remove', path: `${path}/${escapePointer(k)}` });
     }
     for (const k of Object.keys(b)) {
       if (b[k] === undefined) continue;
       const p = `${path}/${escapePointer(k)}`;
-      if (a[k] === undefined) ops.push({ op: 'add', path: p, value: b[k] });
+      if (own(a, k) === undefined) ops.push({ op: 'add', path: p, value: b[k] });
       else diff(a[k], b[k], p, ops);
     }
     return;
@@ -82,7 +93,7 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOperation[]): T
     const last = segments.pop() as string;
     let parent: unknown = root;
     for (const s of segments) {
-      parent = Array.isArray(parent) ? parent[Number(s)] : isPlainObject(parent) ? parent[s] : undefined;
+      parent = Array.isArray(parent) ? parent[Number(s)] : isPlainObject(parent) ? own(parent, s) : undefined;
       if (parent === undefined) throw new Error(`path ${op.path} does not exist`);
     }
     if (Array.isArray(parent)) {
@@ -92,11 +103,11 @@ export function applyJsonPatch<T>(doc: T, ops: readonly JsonPatchOperation[]): T
       else parent.splice(i, 1);
     } else if (isPlainObject(parent)) {
       if (op.op === 'remove') {
-        if (!(last in parent)) throw new Error(`path ${op.path} does not exist`);
+        if (!Object.hasOwn(parent, last)) throw new Error(`path ${op.path} does not exist`);
         delete parent[last];
       } else {
-        if (op.op === 'replace' && !(last in parent)) throw new Error(`path ${op.path} does not exist`);
-        parent[last] = structuredClone(op.value);
+        if (op.op === 'replace' && !Object.hasOwn(parent, last)) throw new Error(`path ${op.path} does not exist`);
+        setOwn(parent, last, structuredClone(op.value));
       }
     } else throw new Error(`path ${op.path} does not exist`);
   }

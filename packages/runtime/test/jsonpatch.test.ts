@@ -24,6 +24,18 @@ describe('JSON patch from a diff', () => {
     assert.deepEqual(diffJsonPatch({ a: 1, b: 2 }, { a: 1, b: undefined }), [{ op: 'remove', path: '/b' }]);
   });
 
+  it('treats keys named like Object.prototype members as ordinary keys', () => {
+    // Label and annotation maps are user data: `toString` or `__proto__` may be a key.
+    assert.deepEqual(diffJsonPatch({ toString: 'x' }, {}), [{ op: 'remove', path: '/toString' }]);
+    assert.deepEqual(diffJsonPatch({}, { valueOf: 1 }), [{ op: 'add', path: '/valueOf', value: 1 }]);
+    const withProto = JSON.parse('{"__proto__": {"a": 1}}') as Record<string, unknown>;
+    const patched = applyJsonPatch({}, diffJsonPatch({}, withProto)) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(patched), Object.prototype, 'the prototype is never replaced');
+    assert.ok(Object.hasOwn(patched, '__proto__'));
+    assert.ok(jsonEqual(patched, withProto));
+    assert.throws(() => applyJsonPatch({}, [{ op: 'remove', path: '/constructor' }]), /does not exist/);
+  });
+
   it('is empty for equal documents', () => {
     assert.deepEqual(diffJsonPatch({ a: { b: [1, { c: 'd' }] } }, { a: { b: [1, { c: 'd' }] } }), []);
   });
