@@ -20,6 +20,7 @@ export * from './certs.js';
 export * from './webhook.js';
 export * from './certstore.js';
 export * from './metrics.js';
+export * from './processmetrics.js';
 export * from './log.js';
 export * from './ratelimiter.js';
 export * from './workqueue.js';

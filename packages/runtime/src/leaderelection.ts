@@ -83,7 +83,13 @@ export function createLeaderElector(
   client: Client,
   opts: LeaderElectionOptions,
   callbacks: LeaderCallbacks = {},
-  deps: { log?: Logger; registry?: Registry; now?: () => number } = {},
+  deps: {
+    log?: Logger;
+    registry?: Registry;
+    now?: () => number;
+    /** The worst event-loop delay (seconds) since the previous call; reported when the Lease is lost. */
+    eventLoopDelaySeconds?: () => number;
+  } = {},
 ): LeaderElector {
   const leaseDurationMs = opts.leaseDurationMs ?? leaderElectionDefaults.leaseDurationMs;
   const renewDeadlineMs = opts.renewDeadlineMs ?? leaderElectionDefaults.renewDeadlineMs;
@@ -174,10 +180,17 @@ export function createLeaderElector(
     }
   };
 
+  // Why renewals failed, for the one error line a person reads after a lost Lease: a renewal
+  // that times out while the event loop was blocked is our fault, not the apiserver's.
+  let lastFailure = '';
   const attempt = async (): Promise<boolean> => {
+    const began = now();
     try {
-      return await tryAcquireOrRenew();
+      const ok = await tryAcquireOrRenew();
+      if (!ok) lastFailure = 'the lease is held by another candidate or changed under us (conflict)';
+      return ok;
     } catch (e) {
+      lastFailure = `${e instanceof Error ? e.message : String(e)} after ${now() - began} ms`;
       log.debug('lease attempt failed', { err: e });
       return false;
     }
@@ -213,6 +226,7 @@ export function createLeaderElector(
       while (!signal.aborted) {
         await sleep(retryPeriodMs, signal);
         if (signal.aborted) break;
+        deps.eventLoopDelaySeconds?.();
         const deadline = now() + renewDeadlineMs;
         let renewed = false;
         while (!signal.aborted && now() < deadline) {
@@ -225,7 +239,12 @@ export function createLeaderElector(
         if (signal.aborted) break;
         if (!renewed) {
           setLeader(false);
-          log.error('leadership lost: could not renew the lease within the renew deadline');
+          const blocked = deps.eventLoopDelaySeconds?.();
+          log.error('leadership lost: could not renew the lease within the renew deadline', {
+            renewDeadlineMs,
+            lastFailure,
+            ...(blocked !== undefined ? { maxEventLoopDelayMs: Math.round(blocked * 1000) } : {}),
+          });
           callbacks.onStoppedLeading?.();
           return 'lost';
         }

@@ -29,6 +29,7 @@ import { createEventBroadcaster, type EventBroadcaster } from './events.js';
 import { createFinalizerRunner, type FinalizerRunner } from './finalizers.js';
 import { startProbeServer, type Check, type ProbeServer } from './health.js';
 import { createKindLookup } from './kindlookup.js';
+import { acquireProcessMetrics } from './processmetrics.js';
 import { createLeaderElector, defaultIdentity, type LeaderElectionOptions, type LeaderElector } from './leaderelection.js';
 import { createLogger, type Logger } from './log.js';
 import { defaultRegistry, restClientMetrics, type Registry } from './metrics.js';
@@ -273,6 +274,7 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
     servers = [];
     if (ownClient) await client.close();
     if (ownLeaseClient) await leaseClient?.close();
+    processMetrics.release();
     log.info('stopped');
   };
 
@@ -281,6 +283,8 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
     return stopping;
   };
 
+  // Acquired last, once nothing above can throw, so a failed create leaves no sampler running.
+  const processMetrics = acquireProcessMetrics(registry);
   const mgr: Manager = {
     client,
     cache,
@@ -354,7 +358,7 @@ async function create(opts: ManagerOptions = {}): Promise<Manager> {
                 lost = true;
               },
             },
-            { log, registry },
+            { log, registry, eventLoopDelaySeconds: () => processMetrics.takeMaxEventLoopDelaySeconds() },
           );
           elector = le;
           electionDone = le.run(electionSignal.signal).then((r) => {

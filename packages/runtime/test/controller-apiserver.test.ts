@@ -333,6 +333,10 @@ describe('controllers and the manager on a real apiserver', () => {
         'rest_client_requests_total',
         'rest_client_request_duration_seconds',
         'leader_election_master_status',
+        'process_cpu_seconds_total',
+        'process_resident_memory_bytes',
+        'process_start_time_seconds',
+        'nodejs_eventloop_delay_seconds',
       ]) {
         assert.match(text, new RegExp(`^# TYPE ${name} (counter|gauge|histogram)$`, 'm'), `${name} missing from /metrics`);
       }
