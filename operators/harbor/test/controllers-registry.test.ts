@@ -24,7 +24,7 @@ import { inspectTenantBucket, s3Client } from '../src/provision/s3.js';
 import { inspectTenantDatabase } from '../src/provision/postgres.js';
 import { registryNames, tenantDatabaseName, tenantStorageUserName } from '../src/render/names.js';
 import { databaseSecretKeys, encryptionKeyKey, storageSecretKeys } from '../src/render/secret-keys.js';
-import { condition, eventually, registerSharedServices, startHarborEnv, type HarborEnv } from './controllers-env.js';
+import { condition, eventually, registerSharedServices, serverName, startHarborEnv, type HarborEnv } from './controllers-env.js';
 
 const value = (s: Secret | undefined, key: string) => Buffer.from(s?.data?.[key] ?? '', 'base64').toString('utf8');
 
@@ -133,6 +133,30 @@ describe('Registry controller with real PostgreSQL, S3 and Redis', { timeout: 60
     } finally {
       s3.destroy();
     }
+  });
+
+  it("refuses a Registry that names another tenant's bucket: StorageReady=False, nothing granted, the owner keeps serving", async () => {
+    const acme = await env.getRegistry('acme', 'harbor');
+    const taken = acme.status?.storage?.bucket ?? '';
+    assert.ok(taken);
+    await env.tenantNamespace('initech');
+    await env.createRegistry('initech', 'harbor', { deletionPolicy: 'Delete', storage: { objectStoreRef: { name: serverName }, bucket: taken } });
+    const r = await env.waitForCondition('initech', 'harbor', 'StorageReady', 'False');
+    const c = condition(r, 'StorageReady');
+    assert.equal(c?.reason, 'BucketNotOwned');
+    assert.match(c?.message ?? '', new RegExp(`spec\\.storage\\.bucket ${taken} .* another Registry owns it.*nothing was granted`));
+    assert.doesNotMatch(c?.message ?? '', /acme/, "the owner's name is not shown to another tenant");
+    assert.equal(condition(r, 'Ready')?.status, 'False');
+    const state = await inspectTenantBucket(env.s3Admin, { bucket: taken, user: tenantStorageUserName('initech', 'harbor') });
+    assert.deepEqual(state.accessKeys, [], 'no key for the squatter');
+    await assert.rejects(env.client.get(Secret, { namespace: 'initech', name: registryNames('harbor').storageSecret }), /not found/i);
+    assert.equal(condition(await env.getRegistry('acme', 'harbor'), 'Ready')?.status, 'True');
+    await env.client.delete(Registry, { namespace: 'initech', name: 'harbor' });
+    await eventually('initech Registry gone', async () => ((await env.client.list(Registry, { namespace: 'initech' })).items.length === 0 ? true : undefined));
+    // Its deletionPolicy Delete dropped its own database, not the bucket it never owned.
+    assert.equal((await inspectTenantBucket(env.s3Admin, { bucket: taken, user: tenantStorageUserName('acme', 'harbor') })).bucket, true);
+    const deleted = (await env.events('initech', 'harbor')).find((e) => e.reason === 'DataDeleted');
+    assert.match(deleted?.note ?? '', new RegExp(`kept bucket ${taken} \\(it is not marked as this Registry's\\)`));
   });
 
   it('writes nothing on a resync that finds nothing to change', async () => {

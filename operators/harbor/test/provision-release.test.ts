@@ -8,11 +8,11 @@ import { connect, ensureTenantDatabase, inspectTenantDatabase, type PostgresConn
 import { probeBucket, probeDatabase } from '../src/provision/probes.js';
 import { releaseTenantData, type TenantData } from '../src/provision/release.js';
 import { ensureTenantBucket, inspectTenantBucket, s3Client, type ObjectStoreConnection, type TenantCredentials } from '../src/provision/s3.js';
-import { tenantBucketName, tenantDatabaseName, tenantStorageUserName } from '../src/render/names.js';
+import { tenantBucketName, tenantDatabaseName, tenantOwner, tenantStorageUserName } from '../src/render/names.js';
 
 function tenantData(namespace: string, name: string): TenantData {
   const id = tenantDatabaseName(namespace, name);
-  return { database: { database: id, role: id }, storage: { bucket: tenantBucketName('harbor-', namespace, name), user: tenantStorageUserName(namespace, name) } };
+  return { database: { database: id, role: id }, storage: { bucket: tenantBucketName('harbor-', namespace, name), user: tenantStorageUserName(namespace, name), owner: tenantOwner(namespace, name) } };
 }
 
 describe('releasing tenant data by deletionPolicy', { timeout: 180_000 }, () => {
@@ -70,6 +70,7 @@ describe('releasing tenant data by deletionPolicy', { timeout: 180_000 }, () => 
       policy: 'Delete',
       deleted: [`database ${dropped.database.database}`, `role ${dropped.database.role}`, `bucket ${dropped.storage.bucket}`, `storage user ${dropped.storage.user}`],
       deletedObjects: 1,
+      kept: [],
     });
     assert.deepEqual(await inspectTenantDatabase(services.postgres, dropped.database), { database: false, role: false });
     assert.deepEqual(await inspectTenantBucket(services.objectStore, dropped.storage), { bucket: false, user: false, accessKeys: [] });

@@ -7,6 +7,8 @@ import { CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startS3, type S3Server } from '@tugboat/testenv';
 import { probeBucket } from '../src/provision/probes.js';
 import {
+  BucketNotOwnedError,
+  bucketOwner,
   deleteTenantBucket,
   ensureTenantBucket,
   inspectTenantBucket,
@@ -15,10 +17,14 @@ import {
   type TenantBucket,
   type TenantCredentials,
 } from '../src/provision/s3.js';
-import { tenantBucketName, tenantStorageUserName } from '../src/render/names.js';
+import { tenantBucketName, tenantOwner, tenantStorageUserName } from '../src/render/names.js';
 
-function tenant(namespace: string, name: string): TenantBucket {
-  return { bucket: tenantBucketName('harbor-', namespace, name), user: tenantStorageUserName(namespace, name) };
+function tenant(namespace: string, name: string, bucket = tenantBucketName('harbor-', namespace, name)): TenantBucket {
+  return { bucket, user: tenantStorageUserName(namespace, name), owner: tenantOwner(namespace, name) };
+}
+
+function notOwned(holder: string | undefined) {
+  return (e: unknown) => e instanceof BucketNotOwnedError && e.holder === holder;
 }
 
 /** Runs an S3 call expected to fail; resolves with the service error's name and HTTP status. */
@@ -112,6 +118,59 @@ describe('tenant buckets on a real S3 store', { timeout: 120_000 }, () => {
     assert.equal(!old.ok && old.reason, 'AccessDenied');
     credsA = replaced.credentials;
     assert.equal((await probeBucket({ ...admin, bucket: a.bucket, ...credsA })).ok, true);
+  });
+
+  it("refuses a tenant that names another tenant's bucket: nothing granted, and Delete leaves the bucket", async () => {
+    assert.equal(await bucketOwner(admin, a.bucket), 'tenant-a/registry');
+    const squatter = tenant('tenant-c', 'registry', a.bucket);
+    await assert.rejects(ensureTenantBucket(admin, squatter), notOwned('tenant-a/registry'));
+    assert.deepEqual(await inspectTenantBucket(admin, squatter), { bucket: true, user: false, accessKeys: [] }, 'no user or key was made for it');
+    const r = await deleteTenantBucket(admin, squatter);
+    assert.deepEqual(r, { deletedObjects: 0, deletedBucket: false, deletedUser: false, notOwned: true });
+    const c = as(credsA);
+    const got = await c.send(new GetObjectCommand({ Bucket: a.bucket, Key: 'docker/registry/v2/a.txt' }));
+    assert.equal(await got.Body?.transformToString(), 'data of a', "A's data is untouched");
+    c.destroy();
+    assert.equal(await bucketOwner(admin, a.bucket), 'tenant-a/registry');
+  });
+
+  it('refuses a bucket that holds data Tugboat did not create, and claims an empty unmarked one', async () => {
+    const root = s3Client(admin, admin);
+    await root.send(new CreateBucketCommand({ Bucket: 'someone-elses-data' }));
+    await root.send(new PutObjectCommand({ Bucket: 'someone-elses-data', Key: 'backup.tar', Body: 'not harbor' }));
+    await root.send(new CreateBucketCommand({ Bucket: 'empty-unmarked' }));
+    root.destroy();
+    await assert.rejects(ensureTenantBucket(admin, tenant('tenant-d', 'registry', 'someone-elses-data')), notOwned(undefined));
+    assert.equal(await bucketOwner(admin, 'someone-elses-data'), undefined, 'no marker was written into it');
+    // An empty bucket without a marker is what a create looks like when its marker write was lost.
+    const d = tenant('tenant-d', 'registry', 'empty-unmarked');
+    const r = await ensureTenantBucket(admin, d);
+    assert.equal(r.createdBucket, false);
+    assert.equal(await bucketOwner(admin, 'empty-unmarked'), 'tenant-d/registry');
+    assert.equal((await probeBucket({ ...admin, bucket: d.bucket, ...r.credentials })).ok, true);
+  });
+
+  it('gives a new bucket name raced for by two tenants to exactly one of them', async () => {
+    const name = 'raced-for-bucket';
+    const contenders = ['tenant-e', 'tenant-f', 'tenant-g'].map((ns) => tenant(ns, 'registry', name));
+    const results = await Promise.allSettled(contenders.map((t) => ensureTenantBucket(admin, t)));
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [contenders[i]!.owner] : []));
+    assert.equal(won.length, 1, `winners: ${won.join(', ')}; ${results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')).join('; ')}`);
+    assert.equal(await bucketOwner(admin, name), won[0]);
+    for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof BucketNotOwnedError, String(r.reason));
+  });
+
+  it('revokes the grant of a tenant whose bucket turns out to be owned by another', async () => {
+    const h = tenant('tenant-h', 'registry');
+    const { credentials } = await ensureTenantBucket(admin, h);
+    assert.equal((await probeBucket({ ...admin, bucket: h.bucket, ...credentials })).ok, true);
+    // The marker is rewritten (by hand, or by a racing claim on a store that ignores If-None-Match).
+    const root = s3Client(admin, admin);
+    await root.send(new PutObjectCommand({ Bucket: h.bucket, Key: '.tugboat/owner', Body: 'tenant-x/registry\n' }));
+    root.destroy();
+    await assert.rejects(ensureTenantBucket(admin, h, credentials), notOwned('tenant-x/registry'));
+    const probe = await probeBucket({ ...admin, bucket: h.bucket, ...credentials });
+    assert.equal(probe.ok, false, "the refused tenant's key no longer reaches the bucket");
   });
 
   it('deletes objects, bucket, keys and user; a second delete finds nothing', async () => {

@@ -57,7 +57,7 @@ describe('rendered registry config on the real registry, S3 and Redis', { timeou
       generateHarborSecrets({ tokenKeyBits: 2048 }),
     ]);
     const admin = { endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, accessKey: s3.accessKey, secretKey: s3.secretKey };
-    const tenant = { bucket: tenantBucketName('harbor-', 'tenant-acme', 'acme'), user: tenantStorageUserName('tenant-acme', 'acme') };
+    const tenant = { bucket: tenantBucketName('harbor-', 'tenant-acme', 'acme'), user: tenantStorageUserName('tenant-acme', 'acme'), owner: 'tenant-acme/acme' };
     // The registry runs with the tenant's scoped credentials, as it would in the cluster.
     const { credentials } = await ensureTenantBucket(admin, tenant);
     const base = inputOf({

@@ -12,7 +12,7 @@ import { ObjectStore } from '../api/object-store.js';
 import { PostgresServer } from '../api/postgres-server.js';
 import { Registry } from '../api/registry.js';
 import { describeTenantData, releaseTenantData, type TenantData } from '../provision/release.js';
-import { registryNames, tenantDatabaseName, tenantRoleName, tenantStorageUserName } from '../render/names.js';
+import { registryNames, tenantDatabaseName, tenantOwner, tenantRoleName, tenantStorageUserName } from '../render/names.js';
 import type { SecretSource } from './secret-reader.js';
 import { objectStoreAdmin, postgresAdmin } from './shared-services.js';
 import { bucketOf } from './tenant-bucket.js';
@@ -75,11 +75,13 @@ export async function cleanupRegistry(reg: Registry, ctx: ReconcileContext, cach
   }
   const dropped = result.policy === 'Delete' ? result.deleted : [];
   const objects = result.policy === 'Delete' ? result.deletedObjects : 0;
+  const kept = result.policy === 'Delete' ? result.kept : [];
   ctx.recorder.normal(
     reg,
     'DataDeleted',
     `deletionPolicy Delete: deleted ${[...dropped, ...(deletedSecrets.length > 0 ? [`Secrets ${deletedSecrets.join(', ')}`] : [])].join(', ') || 'nothing (already gone)'}` +
-      (objects > 0 ? ` (${objects} objects in the bucket)` : ''),
+      (objects > 0 ? ` (${objects} objects in the bucket)` : '') +
+      (kept.length > 0 ? `; kept ${kept.join(', ')}` : ''),
     'Delete',
   );
 }
@@ -87,6 +89,6 @@ export async function cleanupRegistry(reg: Registry, ctx: ReconcileContext, cach
 function tenantData(name: string, namespace: string, bucket: string): TenantData {
   return {
     database: { database: tenantDatabaseName(namespace, name), role: tenantRoleName(namespace, name) },
-    storage: { bucket, user: tenantStorageUserName(namespace, name) },
+    storage: { bucket, user: tenantStorageUserName(namespace, name), owner: tenantOwner(namespace, name) },
   };
 }

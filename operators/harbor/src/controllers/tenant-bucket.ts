@@ -6,10 +6,10 @@
 import type { ObjectStore } from '../api/object-store.js';
 import type { RegistrySpec } from '../api/registry.js';
 import { probeBucket } from '../provision/probes.js';
-import { ensureTenantBucket, type ObjectStoreConnection, type TenantCredentials } from '../provision/s3.js';
+import { BucketNotOwnedError, ensureTenantBucket, type ObjectStoreConnection, type TenantCredentials } from '../provision/s3.js';
 import type { TenantStorage } from '../render/input.js';
 import { labels } from '../render/labels.js';
-import { registryNames, tenantBucketName, tenantStorageUserName } from '../render/names.js';
+import { registryNames, tenantBucketName, tenantOwner, tenantStorageUserName } from '../render/names.js';
 import { retainWithDataAnnotation } from '../render/secret-manifests.js';
 import { storageSecretKeys } from '../render/secret-keys.js';
 import type { ProbeResult } from './registry-conditions.js';
@@ -60,7 +60,7 @@ export async function reconcileTenantBucket(
   }
   const created: string[] = [];
   try {
-    const ensured = await ensureTenantBucket(admin, { bucket, user }, creds);
+    const ensured = await ensureTenantBucket(admin, { bucket, user, owner: tenantOwner(r.namespace, r.name) }, creds);
     if (ensured.createdBucket) created.push(`bucket ${bucket}`);
     if (ensured.createdUser) created.push(`storage user ${user}`);
     if (ensured.newKey || !creds) {
@@ -74,6 +74,22 @@ export async function reconcileTenantBucket(
     }
     creds = ensured.credentials;
   } catch (e) {
+    if (e instanceof BucketNotOwnedError) {
+      // The other tenant's name stays out of this tenant's status; the platform team finds the
+      // holder from the bucket's owner marker.
+      return {
+        storage: undefined,
+        created,
+        probe: {
+          status: 'False',
+          reason: 'BucketNotOwned',
+          message:
+            `spec.storage.bucket ${bucket} on ObjectStore ${store.metadata.name} is not this Registry's ` +
+            `(${e.holder !== undefined ? 'another Registry owns it' : 'it holds data Tugboat did not create'}); ` +
+            `nothing was granted. Create a new Registry with another spec.storage.bucket, or without it to get a bucket of its own`,
+        },
+      };
+    }
     return {
       storage: creds ? storage(creds) : undefined,
       created,

@@ -7,12 +7,12 @@ import { deleteTenantBucket, type ObjectStoreConnection } from './s3.js';
 
 export interface TenantData {
   database: { database: string; role: string };
-  storage: { bucket: string; user: string };
+  storage: { bucket: string; user: string; owner: string };
 }
 
 export type ReleaseResult =
   | { policy: 'Retain'; retained: string[] }
-  | { policy: 'Delete'; deleted: string[]; deletedObjects: number };
+  | { policy: 'Delete'; deleted: string[]; deletedObjects: number; kept: string[] };
 
 export function describeTenantData(t: TenantData): string[] {
   return [`database ${t.database.database}`, `role ${t.database.role}`, `bucket ${t.storage.bucket}`, `storage user ${t.storage.user}`];
@@ -32,5 +32,7 @@ export async function releaseTenantData(
     ...(bucket.deletedBucket ? [`bucket ${t.storage.bucket}`] : []),
     ...(bucket.deletedUser ? [`storage user ${t.storage.user}`] : []),
   ];
-  return { policy, deleted, deletedObjects: bucket.deletedObjects };
+  // A bucket whose owner marker does not name this tenant was never this tenant's to delete.
+  const kept = bucket.notOwned ? [`bucket ${t.storage.bucket} (it is not marked as this Registry's)`] : [];
+  return { policy, deleted, deletedObjects: bucket.deletedObjects, kept };
 }

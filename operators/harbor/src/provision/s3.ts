@@ -11,10 +11,12 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadBucketCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutBucketPolicyCommand,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
@@ -46,6 +48,31 @@ export interface TenantBucket {
   bucket: string;
   /** IAM user name of the tenant. */
   user: string;
+  /** Who the bucket is for (the Registry's `namespace/name`), written into the bucket's owner marker. */
+  owner: string;
+}
+
+// Bucket names are chosen by users (spec.storage.bucket) on a store shared by every customer, so
+// a name alone proves nothing: without a check, a Registry naming another tenant's bucket would
+// be granted it (user and bucket policy) and, with deletionPolicy Delete, would empty it. The
+// bucket's owner is recorded in an object inside it when Tugboat creates it (or claims it while
+// it is empty), and no policy is granted, and nothing deleted, unless that marker names the tenant.
+export const ownerMarkerKey = '.tugboat/owner';
+
+/** The bucket belongs to someone else (another tenant, or data Tugboat did not create). */
+export class BucketNotOwnedError extends Error {
+  constructor(
+    readonly bucket: string,
+    /** The other tenant's `namespace/name`, or undefined for a foreign non-empty bucket. For logs only: never show it to the tenant. */
+    readonly holder: string | undefined,
+  ) {
+    super(
+      holder !== undefined
+        ? `bucket ${bucket} already belongs to another Registry`
+        : `bucket ${bucket} already exists with objects in it and was not created by Tugboat`,
+    );
+    this.name = 'BucketNotOwnedError';
+  }
 }
 
 export interface TenantCredentials {
@@ -104,6 +131,50 @@ function isNotFound(e: unknown): boolean {
   return ['NoSuchEntity', 'NoSuchBucket', 'NotFound', 'NoSuchKey'].includes(errorName(e)) || status(e) === 404;
 }
 
+async function readOwner(s3: S3Client, bucket: string): Promise<string | undefined> {
+  try {
+    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: ownerMarkerKey }));
+    return ((await r.Body?.transformToString('utf8')) ?? '').trim();
+  } catch (e) {
+    if (errorName(e) === 'NoSuchKey' || (status(e) === 404 && errorName(e) !== 'NoSuchBucket')) return undefined;
+    throw e;
+  }
+}
+
+/** Who the bucket's owner marker names: a tenant's `namespace/name`, or undefined when it has none. */
+export async function bucketOwner(admin: ObjectStoreConnection, bucket: string): Promise<string | undefined> {
+  const s3 = s3Client(admin, admin);
+  try {
+    return await readOwner(s3, bucket);
+  } finally {
+    s3.destroy();
+  }
+}
+
+/**
+ * Makes `owner` the bucket's owner, or throws BucketNotOwnedError. An unmarked bucket is claimed
+ * only when this call created it or it is empty (a create whose marker write was lost, or two
+ * tenants racing for a new name): a bucket with data in it and no marker is someone else's.
+ * The marker is written with If-None-Match so that of two racing claims one wins, and read back
+ * so a store that ignores the condition still ends with exactly one owner per bucket.
+ */
+async function claimBucket(s3: S3Client, bucket: string, owner: string, created: boolean): Promise<void> {
+  let holder = await readOwner(s3, bucket);
+  if (holder === undefined) {
+    if (!created) {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 }));
+      if ((page.KeyCount ?? page.Contents?.length ?? 0) > 0) throw new BucketNotOwnedError(bucket, undefined);
+    }
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: ownerMarkerKey, Body: `${owner}\n`, ContentType: 'text/plain', IfNoneMatch: '*' }));
+    } catch (e) {
+      if (status(e) !== 412 && errorName(e) !== 'PreconditionFailed') throw e;
+    }
+    holder = await readOwner(s3, bucket);
+  }
+  if (holder !== owner) throw new BucketNotOwnedError(bucket, holder);
+}
+
 export interface EnsureBucketResult {
   credentials: TenantCredentials;
   createdBucket: boolean;
@@ -132,6 +203,13 @@ export async function ensureTenantBucket(admin: ObjectStoreConnection, t: Tenant
       } catch (ce) {
         if (errorName(ce) !== 'BucketAlreadyOwnedByYou') throw ce;
       }
+    }
+    try {
+      await claimBucket(s3, t.bucket, t.owner, createdBucket);
+    } catch (e) {
+      // A refused tenant must hold no grant on the bucket, including one left by an earlier run.
+      if (e instanceof BucketNotOwnedError) await revokeUserPolicy(iam, t.user);
+      throw e;
     }
 
     let createdUser = false;
@@ -166,35 +244,54 @@ export async function ensureTenantBucket(admin: ObjectStoreConnection, t: Tenant
   }
 }
 
+async function revokeUserPolicy(iam: IAMClient, user: string): Promise<void> {
+  try {
+    await iam.send(new DeleteUserPolicyCommand({ UserName: user, PolicyName: bucketPolicyName }));
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
 export interface DeleteBucketResult {
   deletedObjects: number;
   deletedBucket: boolean;
   deletedUser: boolean;
+  /** The bucket was left alone because its owner marker does not name this tenant. */
+  notOwned?: true;
 }
 
-/** Deletes every object, the bucket, the tenant's access keys, policies and user. */
+/**
+ * Deletes every object and the bucket when its owner marker names this tenant, then the tenant's
+ * access keys, policies and user (those carry the tenant's own name, so they are always its own).
+ */
 export async function deleteTenantBucket(admin: ObjectStoreConnection, t: TenantBucket): Promise<DeleteBucketResult> {
   const s3 = s3Client(admin, admin);
   const iam = iamClient(admin);
   try {
     let deletedObjects = 0;
     let deletedBucket = false;
+    let notOwned = false;
     try {
-      // Unfinished multipart uploads (the registry uploads layers that way) also keep a bucket
-      // from being deleted.
-      const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: t.bucket }))).Uploads ?? [];
-      for (const u of uploads) {
-        if (u.Key && u.UploadId) await s3.send(new AbortMultipartUploadCommand({ Bucket: t.bucket, Key: u.Key, UploadId: u.UploadId }));
+      if ((await readOwner(s3, t.bucket)) === t.owner) {
+        // Unfinished multipart uploads (the registry uploads layers that way) also keep a bucket
+        // from being deleted.
+        const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: t.bucket }))).Uploads ?? [];
+        for (const u of uploads) {
+          if (u.Key && u.UploadId) await s3.send(new AbortMultipartUploadCommand({ Bucket: t.bucket, Key: u.Key, UploadId: u.UploadId }));
+        }
+        for (;;) {
+          const page = await s3.send(new ListObjectsV2Command({ Bucket: t.bucket, MaxKeys: 1000 }));
+          // The owner marker is bookkeeping, not the tenant's data: it is not counted.
+          const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+          if (keys.length === 0) break;
+          await s3.send(new DeleteObjectsCommand({ Bucket: t.bucket, Delete: { Objects: keys, Quiet: true } }));
+          deletedObjects += keys.filter((k) => k.Key !== ownerMarkerKey).length;
+        }
+        await s3.send(new DeleteBucketCommand({ Bucket: t.bucket }));
+        deletedBucket = true;
+      } else {
+        notOwned = true;
       }
-      for (;;) {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: t.bucket, MaxKeys: 1000 }));
-        const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-        if (keys.length === 0) break;
-        await s3.send(new DeleteObjectsCommand({ Bucket: t.bucket, Delete: { Objects: keys, Quiet: true } }));
-        deletedObjects += keys.length;
-      }
-      await s3.send(new DeleteBucketCommand({ Bucket: t.bucket }));
-      deletedBucket = true;
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
@@ -212,7 +309,7 @@ export async function deleteTenantBucket(admin: ObjectStoreConnection, t: Tenant
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    return { deletedObjects, deletedBucket, deletedUser };
+    return { deletedObjects, deletedBucket, deletedUser, ...(notOwned ? { notOwned: true as const } : {}) };
   } finally {
     s3.destroy();
     iam.destroy();
@@ -226,7 +323,7 @@ export interface TenantBucketState {
 }
 
 /** What exists of a tenant on the store; for status and for tests. */
-export async function inspectTenantBucket(admin: ObjectStoreConnection, t: TenantBucket): Promise<TenantBucketState> {
+export async function inspectTenantBucket(admin: ObjectStoreConnection, t: Pick<TenantBucket, 'bucket' | 'user'>): Promise<TenantBucketState> {
   const s3 = s3Client(admin, admin);
   const iam = iamClient(admin);
   try {

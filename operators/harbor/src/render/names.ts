@@ -81,6 +81,9 @@ function tenantKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
+/** The tenant's identity on the shared services (the owner marker of its bucket): `namespace/name`. */
+export const tenantOwner = tenantKey;
+
 /** PostgreSQL identifier (database and role) for a tenant: lowercase, [a-z0-9_], at most 63 bytes. */
 export function tenantDatabaseName(namespace: string, name: string): string {
   const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '_');
