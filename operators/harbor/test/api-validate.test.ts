@@ -5,6 +5,7 @@ import { RegistrySpec } from '../src/api/registry.js';
 import { validateObjectStore, validatePostgresServer, validateRegistry, formatErrors, type Validation } from '../src/api/validate.js';
 import { compareVersions, defaultHarborVersion, isSupported, parseHarborVersion, supportedLines } from '../src/api/versions.js';
 import { baseSpec } from './fixtures/harbor-input.js';
+import { validateRegistryAdmission } from '../src/webhook/validating.js';
 
 function errors(v: Validation): { path: string; message: string }[] {
   return v.allowed ? [] : v.errors;
@@ -64,6 +65,37 @@ describe('validateRegistry', () => {
       allowed: true,
       warnings: ['upgrading Harbor across several release lines (2.13 to 2.15): the migration runs every step at once; take a database backup first'],
     });
+  });
+
+  it('lets a failed upgrade be abandoned by going back to the release that still runs, and no further', () => {
+    // spec says 2.15.3, its migration failed, status.version (what runs) is still 2.15.2.
+    assert.deepEqual(validateRegistry({ ...baseSpec, version: '2.15.2' }, { ...baseSpec, version: '2.15.3' }, '2.15.2'), {
+      allowed: true,
+      warnings: ['abandoning the upgrade to 2.15.3: back to 2.15.2, which still runs. If the failed migration changed the database, restore the backup before retrying the upgrade'],
+    });
+    assert.deepEqual(errors(validateRegistry({ ...baseSpec, version: '2.14.4' }, { ...baseSpec, version: '2.15.3' }, '2.15.2')), [
+      {
+        path: 'spec.version',
+        message:
+          'cannot downgrade Harbor from 2.15.3 to 2.14.4: its database schema was already migrated forward. Keep spec.version at 2.15.3 or choose a later release (to abandon a failed upgrade, set it back to 2.15.2, the release still running)',
+      },
+    ]);
+    // Once the upgrade completed, status.version is the new release: going back is a downgrade.
+    assert.equal(validateRegistry({ ...baseSpec, version: '2.15.2' }, { ...baseSpec, version: '2.15.3' }, '2.15.3').allowed, false);
+    const admission = (oldStatus: { version?: string } | undefined) =>
+      validateRegistryAdmission({
+        uid: 'u',
+        kind: { group: 'registry.tugboat.dev', version: 'v1alpha1', kind: 'Registry' },
+        resource: { group: 'registry.tugboat.dev', version: 'v1alpha1', resource: 'registries' },
+        operation: 'UPDATE',
+        namespace: 'acme',
+        name: 'harbor',
+        userInfo: { username: 'alice' },
+        object: { apiVersion: 'registry.tugboat.dev/v1alpha1', kind: 'Registry', metadata: { name: 'harbor', namespace: 'acme' }, spec: { ...baseSpec, version: '2.15.2' } },
+        oldObject: { apiVersion: 'registry.tugboat.dev/v1alpha1', kind: 'Registry', metadata: { name: 'harbor', namespace: 'acme' }, spec: { ...baseSpec, version: '2.15.3' }, ...(oldStatus ? { status: oldStatus } : {}) },
+      } as Parameters<typeof validateRegistryAdmission>[0]);
+    assert.equal(admission({ version: '2.15.2' }).allowed, true, 'the webhook reads status.version from the stored object');
+    assert.equal(admission(undefined).allowed, false);
   });
 
   it('refuses changes to storage, the database server and the encryption key', () => {

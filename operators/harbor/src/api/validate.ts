@@ -45,8 +45,11 @@ function supportedList(): string {
   return supportedLines.map((l) => `${l}.x`).join(', ');
 }
 
-/** Validates a Registry spec on create (`old` absent) or update. Specs are as submitted (defaults not yet applied). */
-export function validateRegistry(spec: unknown, old?: unknown): Validation {
+/**
+ * Validates a Registry spec on create (`old` absent) or update. Specs are as submitted (defaults
+ * not yet applied). `running` is status.version, the release whose migration last succeeded.
+ */
+export function validateRegistry(spec: unknown, old?: unknown, running?: string): Validation {
   const parsed = RegistrySpec.safeParse(spec);
   if (!parsed.success) return result(schemaErrors(parsed.error.issues), []);
   const next = parsed.data;
@@ -77,10 +80,19 @@ export function validateRegistry(spec: unknown, old?: unknown): Validation {
       const pv = parseHarborVersion(prev.version);
       if (v && pv) {
         const order = compareVersions(v, pv);
-        if (order < 0) {
+        // Going back to the release that still runs is how a failed upgrade is abandoned: its
+        // migration did not complete, so the schema belongs to that release, and core never rolled.
+        const rollback = order < 0 && running !== undefined && next.version === running;
+        if (rollback) {
+          warnings.push(
+            `abandoning the upgrade to ${prev.version}: back to ${running}, which still runs. If the failed migration changed the database, restore the backup before retrying the upgrade`,
+          );
+        } else if (order < 0) {
           errors.push({
             path: 'spec.version',
-            message: `cannot downgrade Harbor from ${prev.version} to ${next.version}: its database schema was already migrated forward. Keep spec.version at ${prev.version} or choose a later release`,
+            message:
+              `cannot downgrade Harbor from ${prev.version} to ${next.version}: its database schema was already migrated forward. Keep spec.version at ${prev.version} or choose a later release` +
+              (running !== undefined && running !== prev.version ? ` (to abandon a failed upgrade, set it back to ${running}, the release still running)` : ''),
           });
         } else if (order > 0 && v.major === pv.major && v.minor - pv.minor > 1) {
           warnings.push(`upgrading Harbor across several release lines (${lineOf(pv)} to ${lineOf(v)}): the migration runs every step at once; take a database backup first`);

@@ -101,7 +101,7 @@ export async function probeBucket(t: BucketProbeTarget): Promise<ProbeResult> {
     const status = e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
     if (status === 404) return { ok: false, reason: 'BucketMissing', message: `${where} does not exist; the operator creates it on its next reconcile` };
     if (status === 403 || status === 401) {
-      return { ok: false, reason: 'AccessDenied', message: `${where} refused the tenant's access key ${t.accessKey}; the operator replaces the key on its next reconcile` };
+      return { ok: false, reason: 'AccessDenied', message: `${where} refused the tenant's access key; the operator replaces the key on its next reconcile` };
     }
     return { ok: false, reason: 'StoreUnreachable', message: `cannot reach ${where}: ${text(e)}` };
   } finally {

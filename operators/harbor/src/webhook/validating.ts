@@ -28,11 +28,17 @@ function specUnchanged(req: AdmissionRequest<WithSpec>): boolean {
   return stableStringify(req.object.spec) === stableStringify(req.oldObject.spec);
 }
 
+function statusVersion(o: unknown): string | undefined {
+  const status = (o as { status?: { version?: unknown } } | undefined)?.status;
+  return typeof status?.version === 'string' ? status.version : undefined;
+}
+
 export function validateRegistryAdmission(req: AdmissionRequest<WithSpec>): Verdict {
   if (req.operation === 'DELETE' || req.operation === 'CONNECT' || !req.object) return allowed();
   if (specUnchanged(req)) return allowed();
   const old = req.operation === 'UPDATE' ? req.oldObject?.spec : undefined;
-  return verdict('Registry', validateRegistry(req.object.spec, old));
+  const running = req.operation === 'UPDATE' ? statusVersion(req.oldObject) : undefined;
+  return verdict('Registry', validateRegistry(req.object.spec, old, running));
 }
 
 export function validatePostgresServerAdmission(req: AdmissionRequest<WithSpec>): Verdict {
