@@ -150,12 +150,13 @@ describe('LoadBalancer operator on a real control plane', () => {
   });
 
   it('rejects an invalid LoadBalancer through its own webhook', async () => {
+    // Only the webhook can know a Secret is missing (the schema cannot look it up), so this
+    // rejection proves the operator's webhook is registered and answering.
     const bad = lbObject(ns, 'bad', 'public', {
-      listeners: [{ name: 'http', port: 80, protocol: 'HTTP', defaultPool: 'web' }],
-      pools: [{ name: 'web', members: [{ address: '10.1.0.1', port: 8080 }, { address: '10.1.0.1', port: 8080 }] }],
+      listeners: [{ name: 'https', port: 443, protocol: 'HTTPS', defaultPool: 'web', tls: { certificates: [{ secretRef: { name: 'no-such-cert' } }] } }],
     });
     await assert.rejects(cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify(bad) }), (e: Error & { stderr?: string }) => {
-      assert.match(e.stderr ?? '', /spec\.pools\[0\]\.members/);
+      assert.match(e.stderr ?? '', /^The LoadBalancer "bad" is invalid: spec\.listeners\[0\]\.tls\.certificates\[0\]\.secretRef\.name: .*Secret "no-such-cert" does not exist in this namespace/);
       return true;
     });
   });
