@@ -74,6 +74,16 @@ const base = {
         { name: 'path', action: 'Redirect', redirect: { url: 'https://example.com/next' }, rules: [{ type: 'Path', match: 'Prefix', value: '/old' }] },
       ],
     },
+    {
+      // Frontends render in name order and number their ACLs per frontend: this one sorts after
+      // 'web', so the lines the fields above look for are found first.
+      name: 'websecure',
+      port: 8443,
+      protocol: 'HTTPS',
+      defaultPool: 'app',
+      tls: { certificates: [{ secretRef: { name: 'site' }, sniHosts: ['example.test'] }] },
+      policies: [{ name: 'moved', action: 'Redirect', redirect: { prefix: 'https://example.com' }, rules: [{ type: 'Path', match: 'Prefix', value: '/moved' }] }],
+    },
   ],
   pools: [
     {
@@ -90,6 +100,7 @@ type Field = { name: string; set: (s: Input, v: string) => unknown; lineOf?: (wo
 const clone = (s: Input): Input => structuredClone(s);
 const listener = (s: Input) => s.listeners[0]!;
 const policy = (s: Input, i: number) => listener(s).policies[i]!;
+const tlsListener = (s: Input) => s.listeners[1] as unknown as { tls: { certificates: { sniHosts: string[] }[] }; policies: { redirect: Record<string, string> }[] };
 
 const fields: Field[] = [
   { name: 'header rule value', set: (s, v) => ((policy(s, 0).rules[0]!.value = v), s), lineOf: (w) => w[0] === 'acl' && w[1] === 'p1_r1' },
@@ -110,9 +121,13 @@ const fields: Field[] = [
   { name: 'member address', set: (s, v) => ((s.pools[0]!.members[0]!.address = v), s) },
   { name: 'allowed CIDR', set: (s, v) => (((listener(s) as { allowedCIDRs?: string[] }).allowedCIDRs = [v]), s) },
   { name: 'client timeout', set: (s, v) => (((listener(s) as { timeouts?: { client: string } }).timeouts = { client: v }), s) },
+  // SNI names go to the crt-list file beside haproxy.cfg, which is checked for added lines too.
+  { name: 'SNI host', set: (s, v) => ((tlsListener(s).tls.certificates[0]!.sniHosts = [v]), s) },
+  { name: 'redirect prefix', set: (s, v) => ((tlsListener(s).policies[0]!.redirect = { prefix: v }), s), unwrap: (w) => w.replaceAll('%%', '%') },
 ];
 
-const baselineLines = renderHaproxyConfig(renderInput(loadBalancerSpecSchema.parse(base))).files['haproxy.cfg']!.split('\n').length;
+const lineCounts = (cfg: RenderedConfig) => Object.fromEntries(Object.entries(cfg.files).map(([name, text]) => [name, text.split('\n').length]));
+let baseline: Record<string, number> | undefined;
 
 test('hostile strings are refused by validation or reach haproxy.cfg as one faithful word (property)', async () => {
   let refused = 0;
@@ -134,7 +149,8 @@ test('hostile strings are refused by validation or reach haproxy.cfg as one fait
       }
       rendered++;
       const text = cfg.files['haproxy.cfg'] ?? '';
-      assert.equal(text.split('\n').length, baselineLines, `the value added or removed lines:\n${text}`);
+      baseline ??= lineCounts(render(loadBalancerSpecSchema.parse(base)));
+      assert.deepEqual(lineCounts(cfg), baseline, `the value added or removed lines:\n${Object.values(cfg.files).join('\n---\n')}`);
       await haproxyAccepts(cfg);
       if (field.lineOf) {
         const line = text.split('\n').map((l) => haproxyWords(l.trim())).find((w) => w !== undefined && field.lineOf!(w));
