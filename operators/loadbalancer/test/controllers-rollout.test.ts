@@ -121,10 +121,15 @@ describe('fleet rollout honours the LoadBalancerClass policy', () => {
 
     const midway = await eventually('a batch in progress', async () => {
       const s = await classStatus(client);
-      return s?.rollout?.generation === gen0 + 1 && s.rollout.batch.length > 0 ? s : undefined;
+      return s?.rollout?.generation === gen0 + 1 && s.rollout.updating > 0 ? s : undefined;
     });
-    assert.ok((midway.rollout?.batch.length ?? 0) <= 2);
-    assert.equal(midway.conditions?.find((c) => c.type === 'Progressing')?.status, 'True');
+    // The status carries a cursor, counts and a sample, never the batch as a list.
+    assert.ok((midway.rollout?.updating ?? 0) <= 2);
+    assert.ok((midway.rollout?.updatingSample.length ?? 0) <= 2);
+    assert.match(midway.rollout?.admittedThrough ?? '', /^fleet\/lb-\d$/);
+    const midwayProgressing = midway.conditions?.find((c) => c.type === 'Progressing');
+    assert.equal(midwayProgressing?.status, 'True');
+    if (midwayProgressing?.reason === 'BatchInProgress') assert.match(midwayProgressing.message, /; updating [12] \(fleet\/lb-\d(, fleet\/lb-\d)?\); \d+ waiting$/);
 
     const done = await eventually('rollout complete', async () => {
       const s = await classStatus(client);
@@ -140,7 +145,9 @@ describe('fleet rollout honours the LoadBalancerClass policy', () => {
       assert.equal(d.spec?.template.spec.containers[0]?.image, 'docker.io/library/haproxy:2.8');
       const lb = await client.get(LoadBalancer, { namespace: ns, name: `lb-${i}` });
       assert.equal(lb.status?.classGeneration, gen0 + 1);
+      assert.equal(lb.status?.settledClassGeneration, gen0 + 1, 'each LB records the generation it settled on');
     }
+    assert.deepEqual([done.rollout?.updating, done.rollout?.pending, done.rollout?.updatingSample, done.rollout?.failedSample], [0, 0, [], []]);
   });
 
   it('halts when updated load balancers fail beyond maxFailurePercent and leaves the rest alone', async () => {
@@ -153,7 +160,9 @@ describe('fleet rollout honours the LoadBalancerClass policy', () => {
       return s?.rollout?.generation === gen1 + 1 && s.rollout.halted ? s : undefined;
     }, 120_000, 500);
     assert.equal(halted.failed, 2);
-    assert.deepEqual(halted.rollout?.batch, []);
+    assert.equal(halted.rollout?.updating, 0);
+    assert.deepEqual(halted.rollout?.failedSample, ['fleet/lb-0', 'fleet/lb-1']);
+    assert.equal(halted.rollout?.admittedThrough, 'fleet/lb-1', 'the cursor stops after the failed batch');
     const degraded = halted.conditions?.find((c) => c.type === 'Degraded');
     assert.equal(degraded?.reason, 'RolloutHalted');
     assert.match(degraded?.message ?? '', /2 updated load balancer\(s\) did not become ready within rollout\.progressDeadline \(fleet\/lb-0, fleet\/lb-1\).*edit this class to start a new rollout/);
@@ -163,6 +172,9 @@ describe('fleet rollout honours the LoadBalancerClass policy', () => {
     const lbs = (await client.list(LoadBalancer, { namespace: ns })).items;
     const moved = lbs.filter((lb) => lb.status?.classGeneration === gen1 + 1).map((lb) => lb.metadata.name).sort();
     assert.deepEqual(moved, ['lb-0', 'lb-1']);
+    for (const lb of lbs.filter((l) => moved.includes(l.metadata.name ?? ''))) {
+      assert.equal(lb.status?.settledClassGeneration, gen1, `${lb.metadata.name} runs the new generation but last settled on the old one`);
+    }
     for (const lb of lbs.filter((l) => !moved.includes(l.metadata.name ?? ''))) {
       assert.equal(condition(lb, 'Progressing')?.reason, 'RolloutQueued', `${lb.metadata.name} waits`);
       const d = await client.get(Deployment, { namespace: ns, name: `${lb.metadata.name}-haproxy` });

@@ -279,6 +279,24 @@ describe('status', () => {
     assert.deepEqual([cond(s, 'Progressing')?.status, cond(s, 'Progressing')?.reason], ['False', 'RolloutQueued']);
   });
 
+  it('records the class generation it settled on and keeps it through a blip, a block and a rollout', () => {
+    const settled = computeStatus(base);
+    assert.equal(settled.settledClassGeneration, 1);
+    const queued = computeStatus({ ...base, previous: settled, queuedBehind: { className: 'default', generation: 2 } });
+    assert.equal(queued.settledClassGeneration, 1, 'held back on generation 1 and settled there');
+    const rolling = computeStatus({ ...base, previous: queued, classGeneration: 2, deployment: deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 2 }, 2) });
+    assert.deepEqual([rolling.classGeneration, rolling.settledClassGeneration], [2, 1], 'runs 2, not yet settled on it');
+    const done = computeStatus({ ...base, previous: rolling, classGeneration: 2, deployment: deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }, 2) });
+    assert.equal(done.settledClassGeneration, 2);
+    const blip = computeStatus({ ...base, previous: done, classGeneration: 2, deployment: deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 0 }, 2) });
+    assert.equal(cond(blip, 'Ready')?.status, 'False');
+    assert.equal(blip.settledClassGeneration, 2, 'a replica outage does not undo the update');
+    const blocked = computeStatus({ ...base, previous: blip, blocker: { reason: 'PoolNotFound', message: 'x' } });
+    assert.equal(blocked.settledClassGeneration, 2);
+    const fresh = computeStatus({ ...base, deployment: deployment({ observedGeneration: 1, replicas: 2, updatedReplicas: 0, availableReplicas: 0 }) });
+    assert.equal(fresh.settledClassGeneration, undefined, 'a new LB has settled on nothing yet');
+  });
+
   it('keeps lastTransitionTime when nothing flips, so a resync changes nothing', () => {
     const s1 = computeStatus(base);
     const s2 = computeStatus({ ...base, previous: s1, now: '2026-01-01T01:00:00Z' });

@@ -8,7 +8,9 @@ import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
 import { createClient, CustomResourceDefinition, type Client } from '@tugboat/runtime';
 import { LoadBalancer } from '../src/api/loadbalancer.js';
 import { IPPool } from '../src/api/ippool.js';
-import { LoadBalancerClass } from '../src/api/loadbalancerclass.js';
+import { builtinClassSpec, LoadBalancerClass } from '../src/api/loadbalancerclass.js';
+import { classStatus } from '../src/controllers/classstatus.js';
+import { isAdmitted, planRollout, type RolloutMember } from '../src/controllers/rollout.js';
 
 const kinds = [LoadBalancer, IPPool, LoadBalancerClass];
 
@@ -70,6 +72,8 @@ describe('lb.tugboat.dev CRDs in a real apiserver', () => {
     assert.equal(got.spec.pools[0]?.algorithm, 'RoundRobin');
     assert.equal(got.spec.pools[0]?.members[0]?.weight, 1);
     assert.match(await cp.kubectl(['get', 'lb', 'ok']), /NAME\s+ADDRESSES\s+READY\s+STATUS\s+AGE/);
+    // A failed rollout member runs the new class generation and has settled only on an older one.
+    assert.match(await cp.kubectl(['get', 'lb', 'ok', '-o', 'wide']), /NAME\s+ADDRESSES\s+READY\s+STATUS\s+AGE\s+CLASS\s+CLASS-GEN\s+SETTLED-GEN\n/);
   });
 
   test('CEL rules refuse cross-field mistakes with their messages', async () => {
@@ -112,5 +116,28 @@ describe('lb.tugboat.dev CRDs in a real apiserver', () => {
       cp.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'lb.tugboat.dev/v1alpha1', kind: 'LoadBalancerClass', metadata: { name: 'stuck' }, spec: { rollout: { maxUpdating: '0' } } }) }),
       /maxUpdating must allow at least one load balancer to update/,
     );
+  });
+
+  test('the class status of a rollout over 100,000 load balancers is accepted and reads well in kubectl describe', async () => {
+    await cp.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'lb.tugboat.dev/v1alpha1', kind: 'LoadBalancerClass', metadata: { name: 'scale' }, spec: {} }) });
+    // The first batch of the default 5% (5,000 load balancers), 300 of which overran progressDeadline.
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    let members: RolloutMember[] = Array.from({ length: 100_000 }, (_, i) => ({ key: `tenant-${i % 1000}/lb-${i}`, generation: 1, settled: true, settledGeneration: 1 }));
+    const first = planRollout({ generation: 2, policy: builtinClassSpec.rollout, members, previous: undefined, now: t0 });
+    const failing = new Set(first.batch.slice(0, 300));
+    members = members.map((m) => (isAdmitted(first.state, 2, m.key) ? { ...m, generation: 2, settled: !failing.has(m.key), settledGeneration: failing.has(m.key) ? 1 : 2 } : m));
+    const d = planRollout({ generation: 2, policy: builtinClassSpec.rollout, members, previous: first.state, now: t0 + 600_000 });
+    assert.equal(d.failed, 300);
+    const status = classStatus({ decision: d, generation: 2, previous: undefined, now: new Date(t0).toISOString() });
+    const applied = await client.apply(
+      LoadBalancerClass,
+      { apiVersion: 'lb.tugboat.dev/v1alpha1', kind: 'LoadBalancerClass', metadata: { name: 'scale' }, status } as never,
+      { fieldManager: 'test', force: true, subresource: 'status' },
+    );
+    assert.deepEqual(applied.status?.rollout, status.rollout);
+    assert.equal(applied.status?.failed, 300);
+    const described = await cp.kubectl(['describe', 'lbclass', 'scale']);
+    assert.match(described, /4,700 of 100,000 load balancers run generation 2; 95,000 not updated/);
+    assert.match(described, /300 updated load balancer\(s\) did not become ready within rollout\.progressDeadline \(tenant-0\/lb-\d+, .* and 290 more\)/);
   });
 });

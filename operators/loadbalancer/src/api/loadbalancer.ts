@@ -306,6 +306,11 @@ export const loadBalancerStatusSchema = z
     configHash: z.string().max(64).optional().describe('Hash of the rendered HAProxy configuration the pods should run.'),
     appliedConfigHash: z.string().max(64).optional().describe('Hash every replica has applied; equal to configHash once the rollout is complete.'),
     classGeneration: z.int().min(0).optional().describe('Generation of the LoadBalancerClass the pods are rendered from (lags the class while a fleet rollout holds this load balancer back).'),
+    settledClassGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('Newest LoadBalancerClass generation this load balancer has been Ready and done progressing on; a fleet rollout counts it as updated from then on, through later blips.'),
     conditions: conditionsSchema.optional(),
   })
   .describe('The observed state of the load balancer.');
@@ -332,6 +337,11 @@ export const LoadBalancer = defineCustomKind({
     { name: 'Addresses', type: 'string', jsonPath: '.status.address' },
     { name: 'Ready', type: 'string', jsonPath: '.status.ready' },
     { name: 'Status', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
+    // Age before the -o wide columns, as kubectl shows built-in kinds.
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    { name: 'Class', type: 'string', jsonPath: '.spec.className', priority: 1 },
+    { name: 'Class-Gen', type: 'integer', jsonPath: '.status.classGeneration', priority: 1 },
+    { name: 'Settled-Gen', type: 'integer', jsonPath: '.status.settledClassGeneration', priority: 1 },
   ],
   versions: [{ name: 'v1alpha1', spec: loadBalancerSpecSchema, status: loadBalancerStatusSchema }],
 });

@@ -83,6 +83,15 @@ export const loadBalancerClassSpecSchema = z
   })
   .describe('Settings shared by every load balancer of the class.');
 
+/** `namespace/name` of a load balancer: 63 + 1 + 253 characters at most. */
+const lbKey = z.string().max(317);
+
+/**
+ * Names the class status lists, at most: enough to start looking, few enough that the status
+ * and its condition messages stay small whatever the size of the fleet.
+ */
+export const rolloutSampleSize = 10;
+
 export const loadBalancerClassStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional(),
@@ -92,10 +101,16 @@ export const loadBalancerClassStatusSchema = z
     rollout: z
       .object({
         generation: z.int().min(0).describe('The class generation being rolled out.'),
-        batch: z.array(z.string().max(317)).max(1000).describe('Load balancers (namespace/name) admitted to the new generation in the running batch.'),
-        batchStartedAt: z.string().max(64).optional().describe('When the running batch started (RFC 3339).'),
+        admittedThrough: lbKey
+          .optional()
+          .describe('Load balancers (namespace/name) that sort at or before this key may run generation; the rollout admits in key order, so this one key stands for every admitted load balancer however many there are.'),
+        batchAfter: lbKey.optional().describe('The running batch holds the admitted load balancers that sort after this key; unset: from the first.'),
+        batchStartedAt: z.string().max(64).optional().describe('When the running batch started (RFC 3339); unset between batches.'),
         lastBatchFinishedAt: z.string().max(64).optional().describe('When the previous batch finished; the next starts batchPause later.'),
-        failedLoadBalancers: z.array(z.string().max(317)).max(1000).describe('Load balancers that did not become ready within progressDeadline.'),
+        updating: z.int().min(0).describe('Load balancers of the running batch that are still updating.'),
+        pending: z.int().min(0).describe('Load balancers not admitted yet.'),
+        updatingSample: z.array(lbKey).max(rolloutSampleSize).describe(`Up to ${rolloutSampleSize} of the updating load balancers, first in key order.`),
+        failedSample: z.array(lbKey).max(rolloutSampleSize).describe(`Up to ${rolloutSampleSize} of the failed load balancers (status.failed counts them all), first in key order.`),
         halted: z.boolean().describe('The rollout stopped because too many updated load balancers failed; edit the class to start a new one.'),
       })
       .optional()

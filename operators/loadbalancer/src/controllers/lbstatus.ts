@@ -92,6 +92,7 @@ export function computeStatus(o: StatusObservation): LoadBalancerStatus {
     );
     status.conditions = mergeConditions(o.previous?.conditions, [...ready, ...conds], o.generation, o.now);
     if (o.previous?.appliedConfigHash !== undefined) status.appliedConfigHash = o.previous.appliedConfigHash;
+    if (o.previous?.settledClassGeneration !== undefined) status.settledClassGeneration = o.previous.settledClassGeneration;
     return status;
   }
   if (o.configHash !== undefined) status.configHash = o.configHash;
@@ -144,6 +145,11 @@ export function computeStatus(o: StatusObservation): LoadBalancerStatus {
   } else {
     conds.push({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'nothing needs attention' });
   }
+  // Kept once reached, so the class's rollout counts this LB as updated through a later blip
+  // (a drained node) instead of as a failed update.
+  const settled = r.available > 0 && r.done && stale.length === 0;
+  const settledClassGeneration = settled && o.classGeneration !== undefined ? o.classGeneration : o.previous?.settledClassGeneration;
+  if (settledClassGeneration !== undefined) status.settledClassGeneration = settledClassGeneration;
   status.conditions = mergeConditions(o.previous?.conditions, [...ready, ...conds], o.generation, o.now);
   return status;
 }

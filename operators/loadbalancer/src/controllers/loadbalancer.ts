@@ -11,7 +11,7 @@
 //
 // Events that wake it: its LB; its workload objects; agents' reports on its pods; allocations
 // of its own (a stray second one is released) and freed addresses of its pool (when it waits
-// for one); its pool; its class's new generation or rollout batch; EndpointSlices and Services
+// for one); its pool; its class's new generation or its admission to it; EndpointSlices and Services
 // it references; Secrets cert-manager issued for it. Each maps through an index, never a scan.
 import {
   ConfigMap,
@@ -284,13 +284,19 @@ export function loadBalancerController(opts: LoadBalancerControllerOptions): Con
     });
 }
 
-/** LBs to wake when the class changes: all on a new generation, else those entering or leaving a batch. */
+/** LBs to wake when the class changes: all on a new generation, else those whose admission changed. */
 export function classChangeTargets(lbs: FleetCaches['loadBalancers']['store'], old: LoadBalancerClass | undefined, next: LoadBalancerClass): string[] {
   const name = next.metadata.name ?? '';
-  if (old === undefined || old.metadata.generation !== next.metadata.generation) return lbs.byIndex(lbIndexes.byClass, name).map(lbKey);
-  const a = old.status?.rollout?.batch ?? [];
-  const b = next.status?.rollout?.batch ?? [];
-  return [...new Set([...a, ...b])];
+  const generation = next.metadata.generation ?? 0;
+  if (old === undefined || old.metadata.generation !== generation) return lbs.byIndex(lbIndexes.byClass, name).map(lbKey);
+  const a = old.status?.rollout;
+  const b = next.status?.rollout;
+  // Most status writes only move counts; the class's LBs are scanned only when the cursor moves.
+  if (a?.generation === b?.generation && a?.admittedThrough === b?.admittedThrough) return [];
+  return lbs
+    .byIndex(lbIndexes.byClass, name)
+    .map(lbKey)
+    .filter((k) => isAdmitted(a, generation, k) !== isAdmitted(b, generation, k));
 }
 
 /** LBs waiting for an address in `pool`: woken when an address of the pool is freed. */
