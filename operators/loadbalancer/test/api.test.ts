@@ -147,7 +147,9 @@ test('the three kinds produce CRDs with CEL rules, list maps and printer columns
   const json = JSON.stringify(lb);
   assert.match(json, /isCIDR\(self\)/);
   assert.match(json, /"x-kubernetes-list-map-keys":\["address","port"\]/);
-  assert.deepEqual(lb.spec.versions[0]?.additionalPrinterColumns?.map((c) => c.name), ['Addresses', 'Ready', 'Status', 'Age']);
+  const columns = lb.spec.versions[0]?.additionalPrinterColumns ?? [];
+  assert.deepEqual(columns.map((c) => c.name), ['Addresses', 'Ready', 'Status', 'Age', 'Class', 'Class-Gen', 'Settled-Gen']);
+  assert.deepEqual(columns.filter((c) => c.priority === 1).map((c) => c.name), ['Class', 'Class-Gen', 'Settled-Gen'], 'the rollout columns only with -o wide');
   assert.equal(IPPool.crd().spec.scope, 'Cluster');
   assert.equal(LoadBalancerClass.crd().spec.scope, 'Cluster');
   const ok = LoadBalancer.validate({ apiVersion: 'lb.tugboat.dev/v1alpha1', kind: 'LoadBalancer', metadata: { name: 'a', namespace: 'b' }, spec: base });
