@@ -1,10 +1,11 @@
 // tugboat-lb-agent as a process, the way the demo runs it on a host: flags, HTTP endpoints,
-// traffic through its HAProxy, and a clean stop on SIGTERM that leaves no HAProxy behind.
+// traffic through its HAProxy, and a clean stop on SIGTERM that leaves no HAProxy behind; and
+// with both flags a pod gets, serving the mounted directory when the API cannot be reached.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +55,10 @@ test('usage errors exit with 2 and say what is wrong', async () => {
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 2);
   assert.match(output(), /--configmap must be <namespace>\/<name>/);
+  const none = agentProcess(['--work-dir', join(dir, 'x')]);
+  const [noneCode] = (await once(none.child, 'exit')) as [number];
+  assert.equal(noneCode, 2);
+  assert.match(none.output(), /give --configmap, --config-dir, or both/);
 });
 
 test('runs HAProxy from a mounted-ConfigMap directory, serves, reports, and stops cleanly on SIGTERM', async () => {
@@ -76,7 +81,7 @@ test('runs HAProxy from a mounted-ConfigMap directory, serves, reports, and stop
       const r = await get(`http://127.0.0.1:${agentPort}/readyz`);
       return r.status === 200 ? r : undefined;
     });
-    assert.equal(ready.body, `ok ${cfg.hash}\n`);
+    assert.equal(ready.body, `ok ${cfg.hash} source=file\n`);
     assert.equal((await get(`http://${address}:${port}/`)).body, 'host-mode');
     assert.match((await get(`http://127.0.0.1:${agentPort}/metrics`)).body, /^tugboat_lb_agent_haproxy_up 1$/m);
     const status = JSON.parse(await readFile(statusFile, 'utf8')) as { appliedHash: string; haproxyMasterPid: number };
@@ -87,6 +92,81 @@ test('runs HAProxy from a mounted-ConfigMap directory, serves, reports, and stop
     assert.equal(code, 0, output());
     await waitFor('HAProxy to be gone', () => (alive(status.haproxyMasterPid) ? undefined : true), 10_000);
     await assert.rejects(get(`http://${address}:${port}/`, { timeoutMs: 1000 }));
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('with --configmap and --config-dir and no apiserver to reach, serves the mounted directory and says so', async () => {
+  const address = randomLoopback();
+  const [port, statsPort, agentPort, closedPort] = await Promise.all([freePort(address), freePort(address), freePort('127.0.0.1'), freePort('127.0.0.1')]);
+  const render = (members: { address: string; port: number }[]) =>
+    renderHaproxyConfig({
+      namespace: 'demo',
+      name: 'cut-off',
+      spec: httpSpec(port, members),
+      classSpec: { ...builtinClassSpec, sizes: { small: { cpu: '1', memory: '64Mi', maxConnections: 2000 } } },
+      bindAddresses: [address],
+      runtime: { adminSocket: join(dir, 'cut-off-admin.sock'), statsAddress: address, statsPort },
+    });
+  // Nothing listens on closedPort: every list is refused, as with a network policy in the way.
+  const kubeconfig = join(dir, 'kubeconfig-closed');
+  await writeFile(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'gone', cluster: { server: `https://127.0.0.1:${closedPort}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'agent', user: { token: 'unused' } }],
+      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'agent' } }],
+      'current-context': 'gone',
+    }),
+  );
+  const configDir = join(dir, 'cut-off-config');
+  const v1 = render([{ address: backend.address, port: backend.port }]);
+  await publishConfigMapDir(configDir, v1.files);
+  const { child, output } = agentProcess([
+    '--configmap',
+    'demo/cut-off-haproxy',
+    '--kubeconfig',
+    kubeconfig,
+    '--config-dir',
+    configDir,
+    '--api-grace',
+    '1',
+    '--work-dir',
+    join(dir, 'cut-off-work'),
+    '--listen',
+    `127.0.0.1:${agentPort}`,
+  ]);
+  try {
+    const readyz = (hash: string) =>
+      waitFor(`/readyz with ${hash.slice(0, 12)}`, async () => {
+        const r = await get(`http://127.0.0.1:${agentPort}/readyz`);
+        return r.status === 200 && r.body.startsWith(`ok ${hash}`) ? r : undefined;
+      }).catch((e: Error) => assert.fail(`${e.message}\n${output()}`));
+    assert.equal((await readyz(v1.hash)).body, `ok ${v1.hash} source=file\n`);
+    assert.equal((await get(`http://${address}:${port}/`)).body, 'host-mode');
+    const metrics = (await get(`http://127.0.0.1:${agentPort}/metrics`)).body;
+    assert.match(metrics, /^tugboat_lb_agent_config_source\{source="file"\} 1$/m);
+    assert.match(metrics, /^tugboat_lb_agent_api_connected 0$/m);
+    const status = JSON.parse((await get(`http://127.0.0.1:${agentPort}/status`)).body) as { source: { active: string; api: string; apiError: string } };
+    assert.equal(status.source.active, 'file');
+    assert.equal(status.source.api, 'unreachable');
+    assert.match(status.source.apiError, /ECONNREFUSED/);
+    // The kubelet's ..data swap is applied: a second member.
+    const second = await startBackend('second');
+    try {
+      const v2 = render([{ address: second.address, port: second.port }]);
+      await publishConfigMapDir(configDir, v2.files);
+      await readyz(v2.hash);
+      assert.equal((await get(`http://${address}:${port}/`)).body, 'second');
+    } finally {
+      await second.close();
+    }
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.equal(code, 0, output());
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -196,6 +196,16 @@ describe('workload', () => {
     assert.equal(stats.find((l) => l.trim().startsWith('bind ')), '    bind "${POD_IP}:8404"');
     assert.ok(!cfg.some((l) => /\bbind (0\.0\.0\.0|:::|\*|:)/.test(l.trim())), 'no wildcard bind in a pod configuration');
   });
+  it('gives the agent the ConfigMap through the API and, as its fallback, mounted where --config-dir points', () => {
+    const podSpec = buildWorkload(input).deployment.spec?.template?.spec;
+    const container = podSpec?.containers?.[0];
+    assert.ok(container?.args?.includes('--configmap=$(POD_NAMESPACE)/shop-haproxy'));
+    const dirArg = container?.args?.find((a) => a?.startsWith('--config-dir='));
+    const mount = container?.volumeMounts?.find((m) => m?.mountPath === dirArg?.slice('--config-dir='.length));
+    assert.ok(mount, `a volume is mounted at ${dirArg}`);
+    assert.equal(mount.readOnly, true);
+    assert.deepEqual(podSpec?.volumes?.find((v) => v?.name === mount.name)?.configMap, { name: 'shop-haproxy' });
+  });
   it('mounts TLS Secrets where the renderer expects them', () => {
     const tlsSpec = loadBalancerSpecSchema.parse({
       ipPool: 'public',

@@ -21,7 +21,7 @@ import { checkConfig, startHaproxy, type HaproxyProcess } from './haproxy.js';
 import { agentMetrics } from './metrics.js';
 import { mainConfigFile, planUpdate, type ConfigFiles, type ServerChange } from './plan.js';
 import { parseConfig, parseServersState, serverKey } from './servers.js';
-import type { ConfigSnapshot, ConfigSource } from './source.js';
+import type { ConfigSnapshot, ConfigSource, SourceState } from './source.js';
 import { truncateReason, writeStatusFile, type AgentStatus, type ApplyMethod } from './status.js';
 
 export interface AgentOptions {
@@ -83,10 +83,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => (resolveDone = r));
 
+  // Status files are written one after another: a source change can report while an apply
+  // does, and two writers would share the temporary file.
+  let writing: Promise<void> = Promise.resolve();
   const report = async () => {
     const copy = structuredClone(status);
     opts.onStatus?.(copy);
-    if (opts.statusFile !== undefined) await writeStatusFile(opts.statusFile, copy).catch((err: unknown) => log('cannot write status file', { error: String(err) }));
+    const path = opts.statusFile;
+    if (path === undefined) return;
+    writing = writing.then(() => writeStatusFile(path, copy).catch((err: unknown) => log('cannot write status file', { error: String(err) })));
+    await writing;
   };
 
   const markApplied = (hash: string, method: ApplyMethod, startedAt: number) => {
@@ -256,11 +262,29 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     });
   };
 
+  const onSourceState = (next: SourceState) => {
+    const previous = status.source;
+    status.source = next;
+    if (previous !== undefined && previous.active !== next.active) metrics.sourceSwitches.inc({ to: next.active });
+    metrics.configSource.set({ source: next.active }, 1);
+    metrics.configSource.set({ source: next.active === 'api' ? 'file' : 'api' }, 0);
+    if (next.api !== undefined) metrics.apiConnected.set({}, next.api === 'connected' ? 1 : 0);
+    metrics.fileHeldBack.set({}, next.heldBack !== undefined ? 1 : 0);
+    if (previous?.active !== next.active || previous.api !== next.api || previous.heldBack?.hash !== next.heldBack?.hash) {
+      log('configuration source', { ...next });
+    }
+    void report();
+  };
+
   const sourceDone = opts.source
-    .run((snapshot) => {
-      pending = snapshot;
-      pump();
-    }, abort.signal)
+    .run(
+      (snapshot) => {
+        pending = snapshot;
+        pump();
+      },
+      abort.signal,
+      onSourceState,
+    )
     .catch((err: unknown) => {
       status.phase = 'Failed';
       status.message = `configuration source failed: ${(err as Error).message}`;

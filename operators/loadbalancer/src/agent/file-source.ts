@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sameFiles, type ConfigSnapshot, type ConfigSource } from './source.js';
+import { sameFiles, type ConfigSnapshot, type ConfigSource, type SourceState } from './source.js';
 
 export interface FileSourceOptions {
   /** How often to re-read even without an event. Default 10 s. */
@@ -52,7 +52,8 @@ export function fileConfigSource(dir: string, opts: FileSourceOptions = {}): Con
   const settleMs = opts.settleMs ?? 50;
   const required = opts.requiredFile ?? 'haproxy.cfg';
   return {
-    async run(onSnapshot: (s: ConfigSnapshot) => void, signal: AbortSignal): Promise<void> {
+    async run(onSnapshot: (s: ConfigSnapshot) => void, signal: AbortSignal, onState?: (state: SourceState) => void): Promise<void> {
+      onState?.({ active: 'file', since: new Date().toISOString() });
       let last: Record<string, string> | undefined;
       let wake: (() => void) | undefined;
       let dirty = true;

@@ -1,5 +1,6 @@
 // The agent's HTTP endpoint: /metrics (its own), /healthz (the process lives), /readyz (HAProxy
-// runs an applied configuration: a pod is only worth traffic once this is true), /status (JSON).
+// runs an applied configuration: a pod is only worth traffic once this is true; the body names
+// the configuration source), /status (JSON).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exposition } from '@tugboat/runtime/metrics';
@@ -25,7 +26,9 @@ export async function serveAgentHttp(agent: Agent, host: string, port: number): 
       const s = agent.status();
       const ready = s.phase === 'Running' && s.appliedHash !== undefined;
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
-      res.end(ready ? `ok ${s.appliedHash}\n` : `not ready: ${s.phase}\n`);
+      // Serving from the mounted files is still serving: the source is said, not judged.
+      const from = s.source !== undefined ? ` source=${s.source.active}` : '';
+      res.end(ready ? `ok ${s.appliedHash}${from}\n` : `not ready: ${s.phase}${from}\n`);
     } else if (path === '/status') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`${JSON.stringify(agent.status())}\n`);

@@ -1,24 +1,28 @@
 // tugboat-lb-agent: runs beside HAProxy in an LB pod (or as a host process against a local
 // HAProxy), applies the configuration the controller renders, and reports what it applied.
 //
-//   tugboat-lb-agent --configmap <namespace>/<name> [--kubeconfig <file>] --work-dir <dir>
+//   tugboat-lb-agent --configmap <namespace>/<name> [--kubeconfig <file>] [--config-dir <dir>] --work-dir <dir>
 //   tugboat-lb-agent --config-dir <mounted ConfigMap dir> --work-dir <dir>
 //
-// In a pod, --configmap is the default choice (no kubelet delay); the mounted directory is the
-// fallback when the pod has no API access. --report-pod writes the applied hash (and any
-// refusal) as annotations on the agent's own pod, where the controller reads them. SIGTERM
-// stops HAProxy and exits.
+// In a pod both are given: the API first (no kubelet delay), the mounted directory while the API
+// cannot be reached or refuses the agent (fallback.ts says when, and which mounted versions are
+// safe to apply). --report-pod writes the applied hash (and any refusal) as annotations on the
+// agent's own pod, where the controller reads them. SIGTERM stops HAProxy and exits.
 import { parseArgs } from 'node:util';
 import { createClient, type Client } from '@tugboat/runtime';
 import { startAgent } from './agent.js';
 import type { AgentStatus } from './status.js';
 import { apiConfigSource } from './api-source.js';
+import { fallbackConfigSource } from './fallback-source.js';
 import { fileConfigSource } from './file-source.js';
 import { serveAgentHttp } from './http.js';
 import { podReporter, type PodReporter } from './pod-report.js';
 import type { ConfigSource } from './source.js';
 
-const usage = `usage: tugboat-lb-agent (--configmap <namespace>/<name> [--kubeconfig <file>] | --config-dir <dir>)
+const usage = `usage: tugboat-lb-agent [--configmap <namespace>/<name> [--kubeconfig <file>]] [--config-dir <dir>]   (one or both)
+  --configmap <ns>/<name>   follow this ConfigMap through the API
+  --config-dir <dir>        the same ConfigMap mounted as a volume; with --configmap, the fallback
+  --api-grace <seconds>     with both: follow --config-dir after the API has failed this long (default 10; at once on 401/403)
   --work-dir <dir>          where the agent keeps checked and live configurations (default /var/run/tugboat-lb)
   --haproxy <path>          haproxy binary (default: haproxy on PATH)
   --master-socket <path>    HAProxy master CLI socket (default <work-dir>/master.sock)
@@ -37,6 +41,7 @@ async function main(): Promise<number> {
       configmap: { type: 'string' },
       kubeconfig: { type: 'string' },
       'config-dir': { type: 'string' },
+      'api-grace': { type: 'string', default: '10' },
       'work-dir': { type: 'string', default: '/var/run/tugboat-lb' },
       haproxy: { type: 'string' },
       'master-socket': { type: 'string' },
@@ -47,9 +52,9 @@ async function main(): Promise<number> {
       help: { type: 'boolean' },
     },
   });
-  if (values.help || (values.configmap === undefined) === (values['config-dir'] === undefined)) {
+  if (values.help) {
     process.stderr.write(`${usage}\n`);
-    return values.help ? 0 : 2;
+    return 0;
   }
   const objectRef = (flag: string, text: string | undefined) => {
     const [namespace, name, extra] = (text ?? '').split('/');
@@ -59,13 +64,20 @@ async function main(): Promise<number> {
   let client: Client | undefined;
   const apiClient = async () =>
     (client ??= await createClient({ ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}), userAgent: 'tugboat-lb-agent' }));
-  let source: ConfigSource;
+  const seconds = (flag: string, text: string, allowZero: boolean) => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) throw new UsageError(`${flag} must be a number of seconds${allowZero ? '' : ' above 0'}`);
+    return n * 1000;
+  };
+  const pollMs = seconds('--poll', values.poll, false);
+  const graceMs = seconds('--api-grace', values['api-grace'], true);
+  const files = values['config-dir'] !== undefined ? fileConfigSource(values['config-dir'], { pollMs }) : undefined;
+  let source: ConfigSource | undefined = files;
   if (values.configmap !== undefined) {
-    const ref = objectRef('--configmap', values.configmap);
-    source = apiConfigSource(await apiClient(), { ...ref, onError: (err) => log('configmap watch error', { error: String(err) }) });
-  } else {
-    source = fileConfigSource(values['config-dir'] ?? '', { pollMs: Number(values.poll) * 1000 });
+    const api = { ...objectRef('--configmap', values.configmap), onError: (err: unknown) => log('configmap watch error', { error: String(err) }) };
+    source = files !== undefined ? fallbackConfigSource(await apiClient(), api, files, { graceMs }) : apiConfigSource(await apiClient(), api);
   }
+  if (source === undefined) throw new UsageError('give --configmap, --config-dir, or both');
   let reporter: PodReporter | undefined;
   if (values['report-pod'] !== undefined) {
     reporter = podReporter(await apiClient(), objectRef('--report-pod', values['report-pod']), (err) => log('cannot annotate pod', { error: String(err) }));

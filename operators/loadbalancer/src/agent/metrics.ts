@@ -19,6 +19,14 @@ export function agentMetrics(registry: Registry) {
     configRejected: registry.gauge({ name: 'tugboat_lb_agent_config_rejected', help: '1 while the newest configuration received is refused.' }),
     lastApply: registry.gauge({ name: 'tugboat_lb_agent_last_apply_timestamp_seconds', help: 'When a configuration was last applied (Unix time).' }),
     haproxyUp: registry.gauge({ name: 'tugboat_lb_agent_haproxy_up', help: '1 while the HAProxy master runs.' }),
+    configSource: registry.gauge<'source'>({
+      name: 'tugboat_lb_agent_config_source',
+      help: 'The configuration source the agent follows (source api or file): 1 for the active one, 0 for the other.',
+      labelNames: ['source'],
+    }),
+    sourceSwitches: registry.counter<'to'>({ name: 'tugboat_lb_agent_config_source_switches_total', help: 'Switches between the API and the mounted files, by the source switched to.', labelNames: ['to'] }),
+    apiConnected: registry.gauge({ name: 'tugboat_lb_agent_api_connected', help: '1 while the API source lists and watches the ConfigMap (absent without an API source).' }),
+    fileHeldBack: registry.gauge({ name: 'tugboat_lb_agent_file_config_held_back', help: '1 while the agent follows the mounted files but does not apply them, as they may be older than what the API delivered.' }),
   };
 }
 

@@ -3,6 +3,7 @@
 // Written as a JSON file (atomically) and handed to a callback; the controller wiring decides
 // how it reaches the LoadBalancer status (pod annotation, readiness gate, or its own watch).
 import { rename, writeFile } from 'node:fs/promises';
+import type { SourceState } from './source.js';
 
 export type ApplyMethod = 'start' | 'runtime' | 'reload';
 
@@ -25,6 +26,8 @@ export interface AgentStatus {
   /** Set while the newest configuration received is not the applied one because it failed. */
   rejected?: RejectedConfig;
   haproxyMasterPid?: number;
+  /** Which configuration source the agent follows (the API or the mounted files), and why. */
+  source?: SourceState;
   message?: string;
 }
 

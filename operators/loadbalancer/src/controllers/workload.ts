@@ -8,7 +8,9 @@
 // through the master CLI and reads the outcome), so both run in one container of the class's
 // HAProxy image, which pins the HAProxy version. The agent executable comes from the agent
 // image through an init container and a shared emptyDir. The agent follows the ConfigMap
-// through the API (no kubelet delay) and reports what it applied on its own pod.
+// through the API (no kubelet delay) and reports what it applied on its own pod; the same
+// ConfigMap is mounted as a volume, which the agent follows while the API fails or refuses it
+// (RBAC, network policy, apiserver down), so a pod that cannot reach the API still serves.
 //
 // The configuration hash is deliberately NOT on the pod template: a new hash would restart
 // every replica, while the agent applies member changes through the runtime API and everything
@@ -125,6 +127,7 @@ export function buildWorkload(input: WorkloadInput): Workload {
     command: [`${podPaths.agentBin}/tugboat-lb-agent`],
     args: [
       `--configmap=$(POD_NAMESPACE)/${configMapName}`,
+      `--config-dir=${podPaths.configDir}`,
       `--work-dir=${podPaths.workDir}`,
       `--listen=0.0.0.0:${agentPort}`,
       '--report-pod=$(POD_NAMESPACE)/$(POD_NAME)',
