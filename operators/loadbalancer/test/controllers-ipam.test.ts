@@ -100,6 +100,11 @@ describe('address allocation at volume', () => {
       return p.status?.allocated === 1000 ? p : undefined;
     }, 60_000);
     assert.equal(pool.status?.free, 22);
+    // The status lists the lowest addresses only; every allocation is an IPAllocation object.
+    assert.equal(pool.status?.allocations?.length, 256);
+    assert.equal(pool.status?.allocationsNotListed, 744);
+    const lowest = [...byOwner.values()].map((a) => Number(a.split('.')[2]) * 256 + Number(a.split('.')[3])).sort((x, y) => x - y).slice(0, 256);
+    assert.deepEqual(pool.status?.allocations?.map((a) => Number(a.address.split('.')[2]) * 256 + Number(a.address.split('.')[3])), lowest);
   });
 
   it('releases every address when the load balancers are deleted', async () => {

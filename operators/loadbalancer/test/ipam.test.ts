@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { canonicalIp, formatIp, parseIp } from '../src/ipam/address.js';
 import { parseCidr, formatCidr, parseRange, subtractIntervals, mergeIntervals } from '../src/ipam/range.js';
 import { allocate, parsePool, poolCapacity, poolContains, type Pool } from '../src/ipam/allocator.js';
+import { sortByAddress } from '../src/controllers/ippool.js';
 
 function pool(addresses: string[], exclude?: string[]): Pool {
   const r = parsePool({ addresses, exclude });
@@ -151,5 +152,19 @@ test('allocation never returns an excluded, taken or out-of-pool address (proper
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('pool status orders allocations by address: IPv4 before IPv6, numerically, unparsable last', () => {
+  const items = ['10.0.0.10', '2001:db8::2', '10.0.0.9', '2001:db8::10', '9.255.255.255', 'junk'].map((address) => ({ address }));
+  assert.deepEqual(
+    sortByAddress(items).map((i) => i.address),
+    ['9.255.255.255', '10.0.0.9', '10.0.0.10', '2001:db8::2', '2001:db8::10', 'junk'],
+  );
+  fc.assert(
+    fc.property(fc.array(fc.ipV4(), { maxLength: 50 }), (ips) => {
+      const sorted = sortByAddress(ips.map((address) => ({ address }))).map((i) => parseIp(i.address)!.value);
+      return sorted.every((v, i) => i === 0 || sorted[i - 1]! <= v);
+    }),
   );
 });

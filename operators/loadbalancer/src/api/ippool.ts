@@ -45,6 +45,14 @@ export const allocationSchema = z
   })
   .describe('One address held by one load balancer.');
 
+/**
+ * The pool status lists at most this many allocations. A pool can hold a /16's worth of load
+ * balancers: listing them all would make every status write hundreds of kilobytes (past etcd's
+ * object limit at scale) and every recomputation a long synchronous stretch of the event loop.
+ * The IPAllocation objects are the complete, queryable record.
+ */
+export const maxListedAllocations = 256;
+
 export const ipPoolStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional(),
@@ -53,10 +61,13 @@ export const ipPoolStatusSchema = z
     free: z.int().min(0).optional().describe('Addresses still free (capacity minus allocated).'),
     allocations: z
       .array(allocationSchema)
-      .max(65536)
+      .max(maxListedAllocations)
       .optional()
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['address'] })
-      .describe('Who holds which address.'),
+      .describe(
+        `Who holds which address, lowest addresses first, at most ${maxListedAllocations}; the rest are counted in allocationsNotListed. Every allocation is an IPAllocation object: kubectl get ipallocations -l lb.tugboat.dev/pool=<pool>.`,
+      ),
+    allocationsNotListed: z.int().min(0).optional().describe('Allocations left out of the allocations list to keep the status small.'),
     conditions: conditionsSchema.optional(),
   })
   .describe('Usage of the pool.');

@@ -12,7 +12,7 @@ import {
   type Result,
 } from '@tugboat/runtime';
 import { IPAllocation } from '../api/ipallocation.js';
-import { IPPool, type IPPoolStatus } from '../api/ippool.js';
+import { IPPool, maxListedAllocations, type IPPoolStatus } from '../api/ippool.js';
 import { LoadBalancer } from '../api/loadbalancer.js';
 import { validateIPPoolSpec } from '../api/validate.js';
 import { parseIp } from '../ipam/address.js';
@@ -33,11 +33,29 @@ export interface IPPoolControllerOptions {
 
 export const ipPoolControllerName = 'ippool';
 
-function compareAddresses(a: string, b: string): number {
-  const x = parseIp(a);
-  const y = parseIp(b);
-  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
-  return x.family !== y.family ? x.family - y.family : x.value < y.value ? -1 : x.value > y.value ? 1 : 0;
+/**
+ * Allocations in address order. Each address is parsed once, not once per comparison: at
+ * thousands of allocations a parsing comparator was the operator's largest CPU cost.
+ */
+export function sortByAddress<T extends { address: string }>(items: readonly T[]): T[] {
+  const keyed = items.map((item) => {
+    const ip = parseIp(item.address);
+    return { item, family: ip?.family ?? 99, value: ip?.value ?? 0n };
+  });
+  keyed.sort((x, y) =>
+    x.family !== y.family
+      ? x.family - y.family
+      : x.value !== y.value
+        ? x.value < y.value
+          ? -1
+          : 1
+        : x.item.address < y.item.address
+          ? -1
+          : x.item.address > y.item.address
+            ? 1
+            : 0,
+  );
+  return keyed.map((k) => k.item);
 }
 
 async function ownerGone(ctx: ReconcileContext, a: IPAllocation): Promise<boolean> {
@@ -109,9 +127,10 @@ export function ipPoolController(opts: IPPoolControllerOptions): ControllerDefin
     const parsed = parsePool({ addresses: pool.spec.addresses, exclude: pool.spec.exclude });
     const capacityBig = parsed.ok ? poolCapacity(parsed.pool) : 0n;
     const capacity = capacityBig > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(capacityBig);
-    const allocations = live
-      .map((a) => ({ address: a.spec.address, namespace: a.spec.owner.namespace, name: a.spec.owner.name, uid: a.spec.owner.uid }))
-      .sort((a, b) => compareAddresses(a.address, b.address));
+    const allocations = sortByAddress(
+      live.map((a) => ({ address: a.spec.address, namespace: a.spec.owner.namespace, name: a.spec.owner.name, uid: a.spec.owner.uid })),
+    );
+    const listed = allocations.slice(0, maxListedAllocations);
     const free = Math.max(0, capacity - allocations.length);
     const waiting = caches.loadBalancers.store.byIndex(lbIndexes.waitingOnPool, name).length;
     const status: IPPoolStatus = {
@@ -119,7 +138,8 @@ export function ipPoolController(opts: IPPoolControllerOptions): ControllerDefin
       capacity,
       allocated: allocations.length,
       free,
-      allocations,
+      allocations: listed,
+      ...(allocations.length > listed.length ? { allocationsNotListed: allocations.length - listed.length } : {}),
       conditions: mergeConditions(
         pool.status?.conditions,
         [
