@@ -66,7 +66,7 @@ else
   M=$(freeport); MG=$(freeport); V=$(freeport); VG=$(freeport); F=$(freeport); FG=$(freeport); S3_PORT=$(freeport); S3G=$(freeport)
   start harbor-s3 "$LOGS/harbor-s3.log" "$WEED" server -dir="$DATA/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.port="$M" -master.port.grpc="$MG" -master.telemetry=false -master.volumeSizeLimitMB=64 -master.dir="$DATA/weed" \
-    -volume.port="$V" -volume.port.grpc="$VG" -volume.max=20 -volume.preStopSeconds=0 \
+    -volume.port="$V" -volume.port.grpc="$VG" -volume.max=200 -volume.preStopSeconds=0 \
     -filer -filer.port="$F" -filer.port.grpc="$FG" -filer.localSocket="$DATA/filer.sock" \
     -s3 -s3.port="$S3_PORT" -s3.port.grpc="$S3G" -s3.localSocket="$DATA/s3.sock" -s3.port.iceberg=0 -s3.port.lance=0 \
     -s3.config="$DATA/s3.json" -s3.iam -s3.iam.readOnly=false

@@ -70,11 +70,14 @@ export async function startS3(): Promise<S3Server> {
         filer: await freePort(), filerGrpc: await freePort(),
         s3: await freePort(), s3Grpc: await freePort(),
       };
+      // Each bucket is a SeaweedFS collection that grows its own volumes (7 at a time for
+      // replication 000) on its first write, and every bucket Tugboat creates gets its owner
+      // marker at once: 20 volumes ran out at the third bucket. Empty volumes cost no disk.
       const args = [
         'server', `-dir=${dataDir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
         `-master.port=${p.master}`, `-master.port.grpc=${p.masterGrpc}`, '-master.telemetry=false',
         '-master.volumeSizeLimitMB=64', `-master.dir=${dataDir}`,
-        `-volume.port=${p.volume}`, `-volume.port.grpc=${p.volumeGrpc}`, '-volume.max=20', '-volume.preStopSeconds=0',
+        `-volume.port=${p.volume}`, `-volume.port.grpc=${p.volumeGrpc}`, '-volume.max=200', '-volume.preStopSeconds=0',
         '-filer', `-filer.port=${p.filer}`, `-filer.port.grpc=${p.filerGrpc}`, `-filer.localSocket=${join(root, 'filer.sock')}`,
         '-s3', `-s3.port=${p.s3}`, `-s3.port.grpc=${p.s3Grpc}`, `-s3.localSocket=${join(root, 's3.sock')}`,
         '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${configPath}`,
