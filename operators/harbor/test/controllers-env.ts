@@ -116,6 +116,10 @@ export async function startHarborEnv(): Promise<HarborEnv> {
       env.operator = undefined;
     },
     async tenantNamespace(ns) {
+      // One Redis per namespace: a second server would replace the first in the map, and the
+      // first, never stopped, would keep the test process alive after its last test.
+      const existing = redis.get(ns);
+      if (existing) return existing;
       await ensureNamespace(client, ns);
       const password = `redis-${ns}-${Math.random().toString(36).slice(2)}`;
       const r = await startRedis({ password });

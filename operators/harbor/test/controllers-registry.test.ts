@@ -139,23 +139,23 @@ describe('Registry controller with real PostgreSQL, S3 and Redis', { timeout: 60
     const acme = await env.getRegistry('acme', 'harbor');
     const taken = acme.status?.storage?.bucket ?? '';
     assert.ok(taken);
-    await env.tenantNamespace('initech');
-    await env.createRegistry('initech', 'harbor', { deletionPolicy: 'Delete', storage: { objectStoreRef: { name: serverName }, bucket: taken } });
-    const r = await env.waitForCondition('initech', 'harbor', 'StorageReady', 'False');
+    await env.tenantNamespace('squatter');
+    await env.createRegistry('squatter', 'harbor', { deletionPolicy: 'Delete', storage: { objectStoreRef: { name: serverName }, bucket: taken } });
+    const r = await env.waitForCondition('squatter', 'harbor', 'StorageReady', 'False');
     const c = condition(r, 'StorageReady');
     assert.equal(c?.reason, 'BucketNotOwned');
-    assert.match(c?.message ?? '', new RegExp(`spec\\.storage\\.bucket ${taken} .* another Registry owns it.*nothing was granted`));
-    assert.doesNotMatch(c?.message ?? '', /acme/, "the owner's name is not shown to another tenant");
+    assert.match(c?.message ?? '', new RegExp(`spec\\.storage\\.bucket ${taken} .*another Registry owns it.*nothing was granted`));
+    assert.doesNotMatch(c?.message ?? '', /acme\/harbor/, "the owner's name is not shown to another tenant");
     assert.equal(condition(r, 'Ready')?.status, 'False');
-    const state = await inspectTenantBucket(env.s3Admin, { bucket: taken, user: tenantStorageUserName('initech', 'harbor') });
+    const state = await inspectTenantBucket(env.s3Admin, { bucket: taken, user: tenantStorageUserName('squatter', 'harbor') });
     assert.deepEqual(state.accessKeys, [], 'no key for the squatter');
-    await assert.rejects(env.client.get(Secret, { namespace: 'initech', name: registryNames('harbor').storageSecret }), /not found/i);
+    await assert.rejects(env.client.get(Secret, { namespace: 'squatter', name: registryNames('harbor').storageSecret }), /not found/i);
     assert.equal(condition(await env.getRegistry('acme', 'harbor'), 'Ready')?.status, 'True');
-    await env.client.delete(Registry, { namespace: 'initech', name: 'harbor' });
-    await eventually('initech Registry gone', async () => ((await env.client.list(Registry, { namespace: 'initech' })).items.length === 0 ? true : undefined));
+    await env.client.delete(Registry, { namespace: 'squatter', name: 'harbor' });
+    await eventually('squatter Registry gone', async () => ((await env.client.list(Registry, { namespace: 'squatter' })).items.length === 0 ? true : undefined));
     // Its deletionPolicy Delete dropped its own database, not the bucket it never owned.
     assert.equal((await inspectTenantBucket(env.s3Admin, { bucket: taken, user: tenantStorageUserName('acme', 'harbor') })).bucket, true);
-    const deleted = (await env.events('initech', 'harbor')).find((e) => e.reason === 'DataDeleted');
+    const deleted = (await env.events('squatter', 'harbor')).find((e) => e.reason === 'DataDeleted');
     assert.match(deleted?.note ?? '', new RegExp(`kept bucket ${taken} \\(it is not marked as this Registry's\\)`));
   });
 
