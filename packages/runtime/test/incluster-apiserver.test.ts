@@ -4,7 +4,7 @@
 // the apiserver through KUBERNETES_SERVICE_HOST/PORT. RBAC decides what it may do, so the
 // apiserver must really have authenticated it as the service account.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -40,6 +40,7 @@ describe('in-cluster service account credentials', () => {
   let root: string;
   let host: string;
   let port: string;
+  let token: string;
   const saved = new Map<string, string | undefined>();
 
   before(async () => {
@@ -73,6 +74,7 @@ describe('in-cluster service account credentials', () => {
     const dir = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'token'), tr.status.token, { mode: 0o600 });
+    token = tr.status.token;
     writeFileSync(join(dir, 'ca.crt'), cp.ca);
     writeFileSync(join(dir, 'namespace'), NS);
     const url = new URL(cp.server);
@@ -124,6 +126,45 @@ describe('in-cluster service account credentials', () => {
     const client = await createClient({ inCluster: { root, host, port } });
     try {
       await checkServiceAccount(client);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('authenticates through a kubeconfig exec plugin, running it once for many requests', async () => {
+    // A credential plugin as cloud CLIs ship them (client.authentication.k8s.io/v1): here a shell
+    // script that prints the service account's token and counts its runs.
+    const plugin = join(root, 'credential-plugin.sh');
+    const runs = join(root, 'plugin-runs');
+    writeFileSync(join(root, 'plugin-token'), token, { mode: 0o600 });
+    writeFileSync(
+      plugin,
+      [
+        '#!/bin/sh',
+        `echo run >> '${runs}'`,
+        `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat '${join(root, 'plugin-token')}')"`,
+        '',
+      ].join('\n'),
+      { mode: 0o700 },
+    );
+    const kubeconfig = join(root, 'exec-kubeconfig.json');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: cp.server, 'certificate-authority-data': Buffer.from(cp.ca).toString('base64') } }],
+        users: [{ name: 'sa', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'sa' } }],
+        'current-context': 'c',
+      }),
+    );
+    const client = await createClient({ kubeconfig });
+    try {
+      await checkServiceAccount(client);
+      await checkServiceAccount(client);
+      const count = readFileSync(runs, 'utf8').trim().split('\n').length;
+      assert.equal(count, 1, 'the credential is cached, not fetched per request');
     } finally {
       await client.close();
     }
