@@ -8,6 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane, type ControlPlane } from '@tugboat/testenv';
 import { createCache } from '../src/cache.js';
+import { controller } from '../src/controller.js';
+import { Manager } from '../src/manager.js';
+import { createRegistry } from '../src/metrics.js';
+import { createLogger } from '../src/log.js';
 import { createClient, type Client } from '../src/client.js';
 import { isGone } from '../src/errors.js';
 import { createInformer, type Informer } from '../src/informer.js';
@@ -209,6 +213,54 @@ describe('watches under faults', () => {
       await writer;
       proxy.thaw();
       await cache.stop();
+      await viaProxy.close();
+    }
+  });
+
+  it("fails the manager's /readyz while a watch is stalled, naming it, and passes again once data flows", async () => {
+    const n = 'stall-readyz';
+    await client.create(Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } });
+    await client.create(ConfigMap, cm(n, 'beat', { v: '0' }));
+    const viaProxy = await createClient({ kubeconfig: cp.kubeconfigPath, server: proxy.url });
+    const mgr = await Manager.create({
+      client: viaProxy,
+      registry: createRegistry(),
+      log: createLogger({ level: 'error' }),
+      healthPort: 0,
+      bindAddress: '127.0.0.1',
+      gracefulShutdownMs: 0,
+      cache: { stallTimeoutMs: 3_000, backoff: { initialMs: 100, maxMs: 1_000 } },
+    });
+    mgr.add(controller('readyz-stall').for(ConfigMap, { namespace: n }).reconcile(async () => undefined));
+    let writing = true;
+    const writer = (async () => {
+      for (let beat = 1; writing; beat++) {
+        await write(() => client.update(ConfigMap, cm(n, 'beat', { v: String(beat) })));
+        await sleep(250);
+      }
+    })();
+    const readyz = async () => {
+      const r = await fetch(`${mgr.healthUrl}/readyz`);
+      return { status: r.status, body: await r.text() };
+    };
+    const started = mgr.start();
+    try {
+      await mgr.synced;
+      await eventually('ready', async () => ((await readyz()).status === 200 ? true : undefined), 15_000);
+      proxy.freeze();
+      const stalled = await eventually('readyz fails', async () => {
+        const r = await readyz();
+        return r.status === 500 ? r : undefined;
+      }, 15_000);
+      assert.match(stalled.body, /\[-\]informers failed: watches stalled: .*ConfigMap/);
+      proxy.thaw();
+      await eventually('ready again', async () => ((await readyz()).status === 200 ? true : undefined), 15_000);
+    } finally {
+      writing = false;
+      await writer;
+      proxy.thaw();
+      await mgr.stop();
+      await started.catch(() => undefined);
       await viaProxy.close();
     }
   });
