@@ -12,5 +12,16 @@ start=$SECONDS
 # One file at a time by default: integration files each start their own servers, and on a
 # 2-core machine two at once made a slow Harbor convergence test time out once (of three full
 # runs). TEST_CONCURRENCY=2 roughly halves the wall time when the machine is otherwise idle.
-node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-1}" --test-timeout=600000 "${files[@]}"
+# Spec output to the terminal for people; TAP beside it so the run ends with the standard
+# `# pass N` / `# fail N` summary lines whatever the terminal.
+tap="$(mktemp -t tugboat-tests-XXXXXX.tap)"
+status=0
+node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-1}" --test-timeout=600000 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" \
+  "${files[@]}" || status=$?
+grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$tap" || true
+rm -f "$tap"
 echo "tests took $((SECONDS - start))s" >&2
+exit "$status"
+
