@@ -36,5 +36,10 @@ demo: deps
 bench: deps
 	scripts/bench.sh
 
+# tugboat-lb-agent as one executable (Node SEA) for the agent image: operators/loadbalancer/dist/.
+.PHONY: agent
+agent: npm
+	operators/loadbalancer/scripts/build-agent.sh
+
 clean:
 	rm -rf node_modules */*/dist .tools
