@@ -159,6 +159,23 @@ describe('Registry controller with real PostgreSQL, S3 and Redis', { timeout: 60
     assert.match(deleted?.note ?? '', new RegExp(`kept bucket ${taken} \\(it is not marked as this Registry's\\)`));
   });
 
+  it("refuses a Registry whose External cache is another tenant's Redis; renders nothing against it; the first keeps it", async () => {
+    const acmeRedis = await env.tenantNamespace('acme'); // the Redis acme's Registry uses
+    await env.tenantNamespace('copycat');
+    await env.createRegistry('copycat', 'harbor', {
+      cache: { mode: 'External', external: { host: acmeRedis.host, port: acmeRedis.port, passwordSecretRef: { name: 'tenant-redis', key: 'password' } } },
+    });
+    const r = await env.waitForCondition('copycat', 'harbor', 'CacheReady', 'False');
+    const c = condition(r, 'CacheReady');
+    assert.equal(c?.reason, 'CacheInUse');
+    assert.match(c?.message ?? '', /is already the cache of another Registry.*database 0.*Redis of this Registry's own/);
+    assert.equal(condition(r, 'ComponentsReady')?.reason, 'WaitingForCache');
+    assert.deepEqual((await env.client.list(Deployment, { namespace: 'copycat' })).items.map((d) => d.metadata.name), [], 'no component points at the other Redis');
+    assert.equal(condition(await env.getRegistry('acme', 'harbor'), 'Ready')?.status, 'True', 'the first Registry keeps its cache');
+    await env.client.delete(Registry, { namespace: 'copycat', name: 'harbor' });
+    await eventually('copycat Registry gone', async () => ((await env.client.list(Registry, { namespace: 'copycat' })).items.length === 0 ? true : undefined));
+  });
+
   it('writes nothing on a resync that finds nothing to change', async () => {
     const op = env.operator;
     assert.ok(op);

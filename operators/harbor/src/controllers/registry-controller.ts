@@ -38,7 +38,7 @@ export function registryController(cache: Cache, opts: RegistryControllerOptions
   const secrets = cache.informerFor(Secret, { labelSelector: operatorSecretsSelector });
   const cachedSecret = (key: { namespace?: string; name: string }) => Promise.resolve(secrets.store.get(key));
   const index = registryIndex(cache);
-  const { reconcile } = createRegistryReconciler({ ...opts, cachedSecret });
+  const { reconcile } = createRegistryReconciler({ ...opts, cachedSecret, externalCacheUsers: (host, port) => index.usingExternalCache(host, port) });
   return controller('registry')
     // Our own status writes change neither generation, labels, annotations nor finalizers.
     .for(Registry, { predicates: [or(generationChanged(), deletionChanged(), labelsChanged(), annotationsChanged())] })

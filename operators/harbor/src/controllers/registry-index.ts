@@ -7,11 +7,19 @@ import { Registry } from '../api/registry.js';
 
 export const byPostgresServer = 'registry.tugboat.dev/postgres-server';
 export const byObjectStore = 'registry.tugboat.dev/object-store';
+export const byExternalCache = 'registry.tugboat.dev/external-cache';
+
+/** The key of an External cache endpoint: one Redis server, however the host is capitalised. */
+export function cacheEndpoint(host: string, port: number): string {
+  return `${host.toLowerCase()}:${port}`;
+}
 
 export interface RegistryIndex {
   informer: Informer<Registry>;
   usingPostgresServer(name: string): ObjectKey[];
   usingObjectStore(name: string): ObjectKey[];
+  /** Registries whose External cache is this Redis server. */
+  usingExternalCache(host: string, port: number): Registry[];
 }
 
 function keys(rs: Registry[]): ObjectKey[] {
@@ -33,8 +41,15 @@ export function registryIndex(cache: Cache): RegistryIndex {
       return n ? [n] : [];
     });
   }
+  if (!informer.store.hasIndex(byExternalCache)) {
+    informer.store.addIndex(byExternalCache, (r) => {
+      const ext = r.spec?.cache?.mode === 'External' ? r.spec.cache.external : undefined;
+      return ext?.host && ext.port ? [cacheEndpoint(ext.host, ext.port)] : [];
+    });
+  }
   return {
     informer,
+    usingExternalCache: (host, port) => informer.store.byIndex(byExternalCache, cacheEndpoint(host, port)),
     usingPostgresServer: (name) => keys(informer.store.byIndex(byPostgresServer, name)),
     usingObjectStore: (name) => keys(informer.store.byIndex(byObjectStore, name)),
   };

@@ -40,7 +40,7 @@ import { componentsProbe, registryConditions, rolloutState, type ComponentObserv
 import type { SecretSource } from './secret-reader.js';
 import { objectStoreAdmin, postgresAdmin } from './shared-services.js';
 import { bucketOf, reconcileTenantBucket, type TenantBucketOutcome } from './tenant-bucket.js';
-import { externalCachePassword, probeTenantCache } from './tenant-cache.js';
+import { externalCacheConflict, externalCachePassword, probeTenantCache } from './tenant-cache.js';
 import { reconcileTenantDatabase, type TenantDatabaseOutcome } from './tenant-database.js';
 import { migrationJobState, planUpgrade, type UpgradePlan } from './upgrade-plan.js';
 import { userSecretsDigest } from './user-secrets.js';
@@ -56,6 +56,8 @@ export interface RegistryReconcilerOptions {
   cachedSecret: SecretSource['cached'];
   /** Generates Harbor's internal secrets; tests pass a faster one (smaller token key). */
   generateSecrets?: () => Promise<HarborSecrets>;
+  /** Every Registry whose External cache is this endpoint (from the Registry cache's index). */
+  externalCacheUsers?: (host: string, port: number) => readonly Registry[];
 }
 
 function withTypeMeta(r: Registry): Registry {
@@ -156,8 +158,10 @@ export function createRegistryReconciler(opts: RegistryReconcilerOptions) {
     const job = await ctx.get(Job, { namespace, name: migrationJobName(name, spec.version) });
     o.plan = planUpgrade(spec.version, reg.status?.version, migrationJobState(job));
 
-    // 5. Render and apply, once the data is there to point at.
-    if (db && bucket?.storage) {
+    // 5. Render and apply, once the data is there to point at (and the cache is this tenant's).
+    const ext = spec.cache.mode === 'External' ? spec.cache.external : undefined;
+    const cacheConflict = ext ? externalCacheConflict({ name, namespace, uid, spec }, opts.externalCacheUsers?.(ext.host, ext.port) ?? []) : undefined;
+    if (db && bucket?.storage && !cacheConflict) {
       const input = (version: string): RenderInput => ({
         registry: { name, namespace, spec: { ...spec, version } },
         database: db.database,
@@ -212,7 +216,9 @@ export function createRegistryReconciler(opts: RegistryReconcilerOptions) {
     // 6. Observe and report.
     for (const c of o.components) c.deployment = await ctx.get(Deployment, { namespace, name: c.deploymentName });
     const external = await externalCachePassword(src, { namespace, spec });
-    o.cacheProbe = !external.ok
+    o.cacheProbe = cacheConflict
+      ? cacheConflict
+      : !external.ok
       ? external.probe
       : await probeTenantCache(
           { name, namespace, spec },
@@ -225,7 +231,9 @@ export function createRegistryReconciler(opts: RegistryReconcilerOptions) {
         );
     const components: ProbeResult = o.rendered
       ? componentsProbe(o.components)
-      : fail('WaitingForData', 'components are created once the tenant database and bucket exist');
+      : cacheConflict
+        ? fail('WaitingForCache', 'components are created once spec.cache points at a Redis of this Registry\'s own (see CacheReady)')
+        : fail('WaitingForData', 'components are created once the tenant database and bucket exist');
     if (user.missing.length > 0 || user.invalid.length > 0) {
       components.status = 'False';
       components.reason = user.missing.length > 0 ? 'SecretMissing' : 'SecretInvalid';

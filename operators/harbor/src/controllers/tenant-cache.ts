@@ -72,3 +72,28 @@ export async function probeTenantCache(
   const p = await probeCache({ host, port: ports.redis, password: access.dedicatedPassword });
   return p.ok ? { status: 'True', reason: 'Pong', message: p.message } : { status: 'False', reason: p.reason, message: `${p.message} (${hint})` };
 }
+
+/**
+ * Harbor core keeps its sessions and job queues in Redis database 0, so two tenants on one Redis
+ * server would read each other's data. Of the Registries naming one External endpoint, the
+ * first created keeps it (then namespace/name, so every replica decides alike); the others are
+ * refused and never rendered against it. A refusal, not a shared Failed state: a newcomer must
+ * not be able to take an existing tenant down by pointing at its Redis.
+ */
+export function externalCacheConflict(
+  r: { name: string; namespace: string; uid: string; spec: RegistrySpec },
+  users: readonly { metadata: { name?: string; namespace?: string; uid?: string; creationTimestamp?: string } }[],
+): ProbeResult | undefined {
+  const ext = r.spec.cache.mode === 'External' ? r.spec.cache.external : undefined;
+  if (!ext) return undefined;
+  const order = (u: (typeof users)[number]) => `${u.metadata.creationTimestamp ?? '9999'}\u0000${u.metadata.namespace ?? ''}/${u.metadata.name ?? ''}`;
+  const first = [...users].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))[0];
+  if (first === undefined || first.metadata.uid === r.uid) return undefined;
+  return {
+    status: 'False',
+    reason: 'CacheInUse',
+    message:
+      `spec.cache.external ${ext.host}:${ext.port} is already the cache of another Registry. Harbor keeps its data in Redis database 0, ` +
+      `so tenants cannot share a Redis server; components are not created against it. Point spec.cache.external at a Redis of this Registry's own, or use spec.cache.mode Dedicated`,
+  };
+}
