@@ -95,8 +95,9 @@ test('--help prints the usage; unknown flags, bad values and missing sources are
   assert.match(help.output, /--config-dir <dir>/);
 
   const unknown = await run(['--config-dir', join(dir, 'x'), '--no-such-flag']);
-  assert.notEqual(unknown.code, 0);
+  assert.equal(unknown.code, 2, 'a usage error, like the others');
   assert.match(unknown.output, /Unknown option '--no-such-flag'/);
+  assert.match(unknown.output, /usage: tugboat-lb-agent /);
 
   const configmap = await run(['--configmap', 'only-a-name', '--work-dir', join(dir, 'x')]);
   assert.equal(configmap.code, 2);
