@@ -49,7 +49,7 @@ else
   if [ "$(id -u)" = 0 ]; then AS=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
   PG_PORT=$(freeport); PG_PASSWORD=$(secret)
   install -d -m 0700 "$DATA/pg" "$DATA/pgsock"
-  printf '%s\n' "$PG_PASSWORD" > "$DATA/pgpw"
+  (umask 077; printf '%s\n' "$PG_PASSWORD" > "$DATA/pgpw")
   if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$DATA/pg" "$DATA/pgsock" "$DATA/pgpw"; fi
   "${AS[@]}" "$PGBIN/initdb" -D "$DATA/pg" -U postgres --pwfile="$DATA/pgpw" --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-locale --no-sync >"$LOGS/harbor-initdb.log"
   rm -f "$DATA/pgpw"
@@ -78,8 +78,11 @@ else
   for t in acme globex; do
     REDIS_PORT[$t]=$(freeport); REDIS_PASSWORD[$t]=$(secret)
     mkdir -p "$DATA/redis-$t"
-    start "harbor-redis-$t" "$LOGS/harbor-redis-$t.log" /usr/bin/redis-server --port "${REDIS_PORT[$t]}" --bind 127.0.0.1 \
-      --dir "$DATA/redis-$t" --save '' --appendonly no --requirepass "${REDIS_PASSWORD[$t]}"
+    # The password goes in a file only the demo's user can read, not on a command line that
+    # every local user sees in ps.
+    (umask 077; printf 'requirepass %s\n' "${REDIS_PASSWORD[$t]}" > "$DATA/redis-$t/auth.conf")
+    start "harbor-redis-$t" "$LOGS/harbor-redis-$t.log" /usr/bin/redis-server "$DATA/redis-$t/auth.conf" --port "${REDIS_PORT[$t]}" --bind 127.0.0.1 \
+      --dir "$DATA/redis-$t" --save '' --appendonly no
     waitfor "Redis for $t" 20 tcp_open "${REDIS_PORT[$t]}"
     echo "Redis for $t on 127.0.0.1:${REDIS_PORT[$t]}"
   done
@@ -95,13 +98,21 @@ else
   echo "operator ready: metrics http://127.0.0.1:$METRICS_PORT/metrics, log $LOGS/harbor-operator.log"
 
   # --- register the shared services, then the tenants ------------------------------------------
-  "$KUBECTL" -n tugboat-system create secret generic shared-postgres-admin --from-literal=username=postgres \
-    --from-literal=password="$PG_PASSWORD" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
-  "$KUBECTL" -n tugboat-system create secret generic shared-s3-admin --from-literal=accessKey="$S3_ACCESS" \
-    --from-literal=secretKey="$S3_SECRET" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+  # Secrets reach kubectl through files (mode 600) and builtins, never through a command line.
+  (umask 077; mkdir -p "$DATA/secrets"
+    printf 'postgres' > "$DATA/secrets/pg-username"; printf '%s' "$PG_PASSWORD" > "$DATA/secrets/pg-password"
+    printf '%s' "$S3_ACCESS" > "$DATA/secrets/s3-access"; printf '%s' "$S3_SECRET" > "$DATA/secrets/s3-secret")
+  "$KUBECTL" -n tugboat-system create secret generic shared-postgres-admin --from-file=username="$DATA/secrets/pg-username" \
+    --from-file=password="$DATA/secrets/pg-password" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+  "$KUBECTL" -n tugboat-system create secret generic shared-s3-admin --from-file=accessKey="$DATA/secrets/s3-access" \
+    --from-file=secretKey="$DATA/secrets/s3-secret" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
   sed -e "s/port: 5432/port: $PG_PORT/" -e "s#http://127.0.0.1:8333#http://127.0.0.1:$S3_PORT#" samples/harbor/shared-services.yaml | "$KUBECTL" apply -f -
-  sed -e "s/port: 6379/port: ${REDIS_PORT[acme]}/" -e "s/password: change-me/password: ${REDIS_PASSWORD[acme]}/" samples/harbor/registry-acme.yaml | "$KUBECTL" apply -f -
-  sed -e "s/port: 6380/port: ${REDIS_PORT[globex]}/" -e "s/password: change-me/password: ${REDIS_PASSWORD[globex]}/" samples/harbor/registry-globex.yaml | "$KUBECTL" apply -f -
+  for t in acme globex; do
+    yaml=$(<"samples/harbor/registry-$t.yaml")
+    yaml=${yaml//port: 6379/port: ${REDIS_PORT[$t]}}; yaml=${yaml//port: 6380/port: ${REDIS_PORT[$t]}}
+    yaml=${yaml//password: change-me/password: ${REDIS_PASSWORD[$t]}}
+    printf '%s\n' "$yaml" | "$KUBECTL" apply -f -
+  done
 fi
 
 echo
