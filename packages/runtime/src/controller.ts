@@ -390,6 +390,9 @@ export function startController(def: ControllerDefinition, deps: ControllerDeps)
         queue.addRateLimited(key);
         // A conflict means our read was stale; the retry with fresh data is the normal fix.
         if (isConflict(err)) rlog.info('conflict, retrying with fresh data', { err, retries: queue.numRequeues(key) });
+        // Reconciles cut off by a shutdown past its grace period fail by design; stop() has
+        // already warned how many were in flight, so one error line each would only be noise.
+        else if (abort.signal.aborted) rlog.debug('reconcile ended by shutdown', { err });
         else rlog.error('reconciler error', { err, retries: queue.numRequeues(key) });
       }
     } finally {
