@@ -147,12 +147,20 @@ export async function startHarborEnv(): Promise<HarborEnv> {
       await client.create(Registry, Registry.make({ metadata: { name, namespace: ns }, spec: env.registrySpec(ns, overrides) }));
     },
     getRegistry: (ns, name) => client.get(Registry, { namespace: ns, name }),
-    waitForCondition(ns, name, type, status, timeoutMs = 120_000) {
-      return eventually(`Registry ${ns}/${name} ${type}=${status}`, async () => {
-        const r = await env.getRegistry(ns, name);
-        const c = condition(r, type);
-        return c?.status === status && c.observedGeneration === r.metadata.generation ? r : undefined;
-      }, timeoutMs);
+    async waitForCondition(ns, name, type, status, timeoutMs = 120_000) {
+      let seen: Registry | undefined;
+      try {
+        return await eventually(`Registry ${ns}/${name} ${type}=${status}`, async () => {
+          const r = await env.getRegistry(ns, name);
+          seen = r;
+          const c = condition(r, type);
+          return c?.status === status && c.observedGeneration === r.metadata.generation ? r : undefined;
+        }, timeoutMs);
+      } catch (e) {
+        // What the Registry said last is what tells a slow convergence from a stuck one.
+        const said = (seen?.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`).join(' | ');
+        throw new Error(`${e instanceof Error ? e.message : String(e)}; generation ${seen?.metadata.generation}, last conditions: ${said || 'none'}`, { cause: e });
+      }
     },
     async events(ns, regarding) {
       const list = await client.list(Event, { namespace: ns });
