@@ -342,10 +342,22 @@ describe('Registry controller with real PostgreSQL, S3 and Redis', { timeout: 60
     assert.match(events[0]?.note ?? '', new RegExp(`kept database ${db}.*bucket ${bucket}`));
     await eventually('globex Deployments collected', async () => ((await env.client.list(Deployment, { namespace: 'globex' })).items.length === 0 ? true : undefined));
     for (const s of [n.databaseSecret, n.storageSecret, n.encryptionKeySecret]) await env.client.get(Secret, { namespace: 'globex', name: s });
+    // Foreground deletion waits only for dependents that block it; the garbage collector removes
+    // the rest (Services, ConfigMaps, the internal Secret, …) afterwards. This test is about the
+    // retained data being picked up, so it starts the new Registry once the old one's objects are
+    // all gone, not in a race with the collector.
+    const oldUid = r.metadata.uid ?? '';
+    await eventually('every object of the old Registry collected', async () => {
+      for (const kind of [Service, ConfigMap, Secret, NetworkPolicy, PodDisruptionBudget, Ingress] as const) {
+        const items = (await env.client.list(kind as typeof Service, { namespace: 'globex' })).items as KubeObject[];
+        if (items.some((o) => o.metadata.ownerReferences?.some((ref) => ref.uid === oldUid))) return undefined;
+      }
+      return true;
+    }, 120_000);
 
     // The same name again: the retained credentials and key are used, not replaced.
     await env.createRegistry('globex', 'harbor', { deletionPolicy: 'Retain' });
-    const back = await env.waitForCondition('globex', 'harbor', 'Ready', 'True');
+    const back = await env.waitForCondition('globex', 'harbor', 'Ready', 'True', 240_000);
     assert.equal(back.status?.database?.name, db);
     assert.equal(value(await env.client.get(Secret, { namespace: 'globex', name: n.encryptionKeySecret }), encryptionKeyKey), key);
     assert.equal(value(await env.client.get(Secret, { namespace: 'globex', name: n.databaseSecret }), databaseSecretKeys.password), password);
