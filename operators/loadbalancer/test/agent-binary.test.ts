@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, open, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, readlink, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { publishConfigMapDir } from './support/configmap-dir.js';
 import { get, waitFor } from './support/http.js';
 import { freePort, randomLoopback } from './support/lb.js';
 import { httpSpec } from './support/specs.js';
+import { writeUnreachableKubeconfig } from './support/unreachable-kubeconfig.js';
 
 const buildScript = fileURLToPath(new URL('../scripts/build-agent.sh', import.meta.url));
 const binary = fileURLToPath(new URL('../dist/tugboat-lb-agent', import.meta.url));
@@ -182,18 +183,7 @@ test('with --configmap and a kubeconfig whose apiserver is unreachable, the bund
     bindAddresses: [address],
     runtime: { adminSocket: join(dir, 'cut-off-admin.sock'), statsAddress: address, statsPort },
   });
-  const kubeconfig = join(dir, 'kubeconfig-closed');
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'gone', cluster: { server: `https://127.0.0.1:${closedPort}`, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'agent', user: { token: 'unused' } }],
-      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'agent' } }],
-      'current-context': 'gone',
-    }),
-  );
+  const kubeconfig = await writeUnreachableKubeconfig(join(dir, 'kubeconfig-closed'), closedPort);
   const configDir = join(dir, 'cut-off-config');
   await publishConfigMapDir(configDir, cfg.files);
   const { child, output } = agentBinary([

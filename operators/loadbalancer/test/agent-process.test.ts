@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { publishConfigMapDir } from './support/configmap-dir.js';
 import { get, waitFor } from './support/http.js';
 import { freePort, randomLoopback } from './support/lb.js';
 import { httpSpec } from './support/specs.js';
+import { writeUnreachableKubeconfig } from './support/unreachable-kubeconfig.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const main = fileURLToPath(new URL('../src/agent/main.ts', import.meta.url));
@@ -110,18 +111,7 @@ test('with --configmap and --config-dir and no apiserver to reach, serves the mo
       runtime: { adminSocket: join(dir, 'cut-off-admin.sock'), statsAddress: address, statsPort },
     });
   // Nothing listens on closedPort: every list is refused, as with a network policy in the way.
-  const kubeconfig = join(dir, 'kubeconfig-closed');
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'gone', cluster: { server: `https://127.0.0.1:${closedPort}`, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'agent', user: { token: 'unused' } }],
-      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'agent' } }],
-      'current-context': 'gone',
-    }),
-  );
+  const kubeconfig = await writeUnreachableKubeconfig(join(dir, 'kubeconfig-closed'), closedPort);
   const configDir = join(dir, 'cut-off-config');
   const v1 = render([{ address: backend.address, port: backend.port }]);
   await publishConfigMapDir(configDir, v1.files);
