@@ -114,7 +114,7 @@ const shared = new WeakMap<Registry, { metrics: ProcessMetrics; refs: number }>(
  * registry (two sets of collectors would count CPU twice). `release()` stops sampling once the
  * last user has released it.
  */
-export function acquireProcessMetrics(registry: Registry): ProcessMetrics & { release(): void } {
+export function acquireProcessMetrics(registry: Registry): Omit<ProcessMetrics, 'stop'> & { release(): void } {
   let entry = shared.get(registry);
   if (!entry) {
     entry = { metrics: registerProcessMetrics(registry), refs: 0 };
@@ -125,7 +125,6 @@ export function acquireProcessMetrics(registry: Registry): ProcessMetrics & { re
   let released = false;
   return {
     takeMaxEventLoopDelaySeconds: () => e.metrics.takeMaxEventLoopDelaySeconds(),
-    stop: () => e.metrics.stop(),
     release() {
       if (released) return;
       released = true;
